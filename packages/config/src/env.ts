@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Every variable Tocsin reads, validated once at boot; a bad one stops start-up by name. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/tocsin'),
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .default('127.0.0.1:9092')
+    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean)),
+  KAFKA_CLIENT_ID: z.string().default('tocsin'),
+  TOCSIN_TOPIC_NAMESPACE: z.string().regex(/^[a-zA-Z0-9._-]*$/).default(''),
+  TOCSIN_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
+  TOCSIN_ADMIN_TOKEN: z.string().min(16).optional(),
+  TOCSIN_ALLOW_PRIVATE_URLS: bool.default(false),
+  TOCSIN_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(30),
+  TOCSIN_DASHBOARD_URL: z.url().default('http://127.0.0.1:8080'),
+  TOCSIN_MIGRATE_ON_BOOT: bool.default(true),
+  TOCSIN_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  TOCSIN_DISPATCH_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  TOCSIN_OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  TOCSIN_MONITOR_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+});
+
+export type TocsinConfig = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, string> = {}): TocsinConfig {
+  const merged = { ...env, ...overrides };
+  const input = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, merged[k] === '' && k !== 'TOCSIN_TOPIC_NAMESPACE' ? undefined : merged[k]]),
+  );
+  const result = envSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

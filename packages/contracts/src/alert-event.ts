@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { failureLayerSchema } from './probe-result';
+
+export const ALERT_EVENT_TYPES = [
+  'downtime_started',
+  'downtime_resolved',
+  'slo_breach_warning',
+  'schema_drift_detected',
+] as const;
+export const WEBHOOK_EVENT_TYPES = [...ALERT_EVENT_TYPES, 'webhook.test'] as const;
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export const SEVERITIES = ['P1', 'P2', 'P3'] as const;
+export const severitySchema = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof severitySchema>;
+
+export const ALERT_EVENT_SCHEMA = 'AlertEvent/1';
+
+/** What the router publishes on tocsin.alerts.v1; the dispatcher turns it into a webhook body. */
+export const alertEventSchema = z.object({
+  event_id: z.uuid(),
+  event: z.enum(ALERT_EVENT_TYPES),
+  tenant_id: z.string().min(1),
+  monitor_id: z.string().min(1),
+  dedup_key: z.string().min(1),
+  server_slug: z.string(),
+  server_url: z.string(),
+  failure_layer: failureLayerSchema.nullable(),
+  severity: severitySchema,
+  started_at: z.iso.datetime({ offset: true }),
+  probe_count: z.number().int().nonnegative(),
+  last_error: z.string().nullable(),
+  sequence: z.number().int().positive(),
+  occurred_at: z.iso.datetime({ offset: true }),
+  resolved_at: z.iso.datetime({ offset: true }).optional(),
+  duration_seconds: z.number().nonnegative().optional(),
+});
+
+export type AlertEvent = z.infer<typeof alertEventSchema>;
+
+/** DESIGN §5 outbound body. */
+export interface WebhookBody {
+  event: WebhookEventType;
+  event_id: string;
+  dedup_key: string;
+  tenant_id: string;
+  server_slug: string;
+  server_url: string;
+  failure_layer: string | null;
+  severity: Severity;
+  started_at: string;
+  probe_count: number;
+  last_error: string | null;
+  dashboard_url: string;
+  delivered_at: string;
+  sequence: number;
+  resolved_at?: string;
+  duration_seconds?: number;
+}

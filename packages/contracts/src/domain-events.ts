@@ -1,0 +1,114 @@
+import type { FailureLayer } from './probe-result';
+import type { AlertEventType, Severity } from './alert-event';
+
+/**
+ * Stored event types: an explicit type string and a schema version each, never a class
+ * name. Upcasting an older version happens in the event store's upcaster table only.
+ */
+export const MONITOR_EVENTS = {
+  IncidentOpened: { type: 'IncidentOpened', version: 1 },
+  IncidentResolved: { type: 'IncidentResolved', version: 1 },
+} as const;
+
+export const DELIVERY_EVENTS = {
+  DeliveryCreated: { type: 'DeliveryCreated', version: 1 },
+  AttemptStarted: { type: 'AttemptStarted', version: 1 },
+  AttemptSucceeded: { type: 'AttemptSucceeded', version: 1 },
+  AttemptFailed: { type: 'AttemptFailed', version: 1 },
+  RetryScheduled: { type: 'RetryScheduled', version: 1 },
+  DeadLettered: { type: 'DeadLettered', version: 1 },
+  Skipped: { type: 'Skipped', version: 1 },
+} as const;
+
+export function monitorStreamId(tenantId: string, monitorId: string): string {
+  return `monitor-${tenantId}-${monitorId}`;
+}
+
+export function deliveryStreamId(deliveryId: string): string {
+  return `delivery-${deliveryId}`;
+}
+
+export interface IncidentOpenedData {
+  readonly incident_seq: number;
+  readonly dedup_key: string;
+  readonly failure_layer: FailureLayer;
+  readonly severity: Severity;
+  readonly started_at: string;
+  readonly probe_count: number;
+  readonly last_error: string | null;
+  readonly server_slug: string;
+  readonly server_url: string;
+}
+
+export interface IncidentResolvedData {
+  readonly incident_seq: number;
+  readonly dedup_key: string;
+  readonly failure_layer: FailureLayer;
+  readonly severity: Severity;
+  readonly started_at: string;
+  readonly resolved_at: string;
+  readonly duration_seconds: number;
+  readonly probe_count: number;
+  readonly last_error: string | null;
+  readonly server_slug: string;
+  readonly server_url: string;
+}
+
+export interface DeliveryCreatedData {
+  readonly delivery_id: string;
+  readonly tenant_id: string;
+  readonly endpoint_id: string;
+  readonly alert_event_id: string;
+  readonly event: AlertEventType | 'webhook.test';
+  readonly dedup_key: string;
+  readonly sequence: number;
+}
+
+export type AttemptErrorClass =
+  | 'http_4xx'
+  | 'http_5xx'
+  | 'http_408_429'
+  | 'http_410'
+  | 'redirect'
+  | 'timeout'
+  | 'connection'
+  | 'ssrf_blocked'
+  | 'invalid_url';
+
+export interface AttemptStartedData {
+  readonly attempt: number;
+  readonly url: string;
+}
+
+export interface AttemptSucceededData {
+  readonly attempt: number;
+  readonly http_status: number;
+  readonly duration_ms: number;
+  readonly request_bytes: number;
+  readonly response_snippet: string;
+}
+
+export interface AttemptFailedData {
+  readonly attempt: number;
+  readonly http_status: number | null;
+  readonly duration_ms: number;
+  readonly request_bytes: number;
+  readonly response_snippet: string | null;
+  readonly error_class: AttemptErrorClass;
+  readonly error: string | null;
+  readonly retriable: boolean;
+}
+
+export interface RetryScheduledData {
+  readonly next_attempt: number;
+  readonly due_at: string;
+}
+
+export interface DeadLetteredData {
+  readonly attempts: number;
+  readonly reason: string;
+}
+
+export interface SkippedData {
+  readonly reason: string;
+}

@@ -1,0 +1,5 @@
+export * from './topics';
+export * from './probe-result';
+export * from './alert-event';
+export * from './validation';
+export * from './domain-events';

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+export const FAILURE_LAYERS = ['transport', 'http', 'initialize', 'tools_list'] as const;
+export const failureLayerSchema = z.enum(FAILURE_LAYERS);
+export type FailureLayer = z.infer<typeof failureLayerSchema>;
+
+export const SERVICE_STATUSES = ['operational', 'degraded', 'down', 'maintenance'] as const;
+export const PROBE_SOURCES = ['active', 'push', 'receiver', 'kafka'] as const;
+
+const toolSchema = z.looseObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  inputSchema: z.unknown().optional(),
+});
+
+export const PROBE_RESULT_SCHEMA = 'ProbeResult/1';
+
+/** DESIGN §2 ProbeResult: what every prober, push and receiver becomes on the probe topic. */
+export const probeResultSchema = z
+  .object({
+    event_id: z.uuid(),
+    tenant_id: z.string().min(1).max(100),
+    monitor_id: z.string().min(1).max(100),
+    observed_at: z.iso.datetime({ offset: true }),
+    ok: z.boolean(),
+    failure_layer: failureLayerSchema.optional(),
+    error: z.string().max(2000).optional(),
+    latency_ms: z.number().nonnegative().optional(),
+    http_status: z.number().int().min(100).max(599).optional(),
+    tools_hash: z.string().max(200).optional(),
+    tools: z.array(toolSchema).optional(),
+    status: z.enum(SERVICE_STATUSES).optional(),
+    source: z.enum(PROBE_SOURCES),
+  })
+  .refine((r) => r.ok || r.failure_layer !== undefined || r.status !== undefined, {
+    message: 'a failed result needs failure_layer (or a receiver status)',
+    path: ['failure_layer'],
+  });
+
+export type ProbeResult = z.infer<typeof probeResultSchema>;

@@ -1,0 +1,84 @@
+import { Client } from 'pg';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ApiKeyEntity, TenantEntity } from './entities/tenant.entity';
+import { MonitorEntity } from './entities/monitor.entity';
+import { EndpointEntity } from './entities/endpoint.entity';
+import {
+  DeliveryEntity,
+  IncidentEntity,
+  MonitorStateEntity,
+  StoredEventEntity,
+} from './entities/read-models.entity';
+import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
+
+export const ENTITIES = [
+  TenantEntity,
+  ApiKeyEntity,
+  MonitorEntity,
+  EndpointEntity,
+  IncidentEntity,
+  DeliveryEntity,
+  MonitorStateEntity,
+  StoredEventEntity,
+];
+
+export const MIGRATIONS = [InitialSchema1763800000000];
+
+export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    synchronize: false,
+    migrationsRun: false,
+    extra: { max: poolSize },
+  };
+}
+
+/** Creates the database named in the URL when it is missing (local runs and tests). */
+export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!/^[a-zA-Z0-9_]+$/.test(name)) throw new Error(`DATABASE_URL names an unusable database: "${name}"`);
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE "${name}"`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04') throw err; // created meanwhile by another process
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+const MIGRATION_LOCK = 7_302_011;
+
+/** Runs pending migrations under an advisory lock so replicas booting together do not race. */
+export async function migrate(databaseUrl: string): Promise<string[]> {
+  const ds = new DataSource(dataSourceOptions(databaseUrl, 2));
+  await ds.initialize();
+  try {
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      await runner.release();
+    }
+  } finally {
+    await ds.destroy();
+  }
+}
+
+export async function prepareDatabase(databaseUrl: string): Promise<string[]> {
+  await ensureDatabase(databaseUrl);
+  return migrate(databaseUrl);
+}

@@ -1,0 +1,4 @@
+export * from './event-store';
+export * from './upcasters';
+export * from './outbox';
+export * from './consumer-offsets';

@@ -1,0 +1,5 @@
+export * from './kafka.options';
+export * from './kafka.module';
+export * from './kafka-producer.service';
+export * from './kafka-topics.service';
+export * from './headers';
