@@ -29,7 +29,7 @@ function preset(opts) {
       ],
     },
     moduleNameMapper: {
-      '^@tocsin/(contracts|config|database|event-store|kafka|signing|mcp-probe|testing)$':
+      '^@tocsin/(contracts|config|database|event-store|kafka|signing|mcp-probe|testing|runtime)$':
         path.join(packagesDir, '$1/src/index.ts'),
     },
     testTimeout: opts.testTimeout ?? 30_000,

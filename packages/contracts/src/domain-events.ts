@@ -112,3 +112,17 @@ export interface DeadLetteredData {
 export interface SkippedData {
   readonly reason: string;
 }
+
+export const ENDPOINT_EVENTS = {
+  EndpointDisabled: { type: 'EndpointDisabled', version: 1 },
+} as const;
+
+export function endpointStreamId(endpointId: string): string {
+  return `endpoint-${endpointId}`;
+}
+
+export interface EndpointDisabledData {
+  readonly endpoint_id: string;
+  readonly reason: string;
+  readonly delivery_id: string;
+}

@@ -3,3 +3,4 @@ export * from './probe-result';
 export * from './alert-event';
 export * from './validation';
 export * from './domain-events';
+export * from './version';

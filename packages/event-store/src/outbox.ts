@@ -3,7 +3,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 export interface OutboxMessage {
   readonly topic: string;
   readonly key: string;
-  readonly value: Record<string, unknown>;
+  /** The record value as sent: JSON text, or a rejected record's raw bytes for the DLQ. */
+  readonly value: string;
   readonly headers: Record<string, string>;
 }
 
@@ -13,10 +14,10 @@ export interface OutboxRow extends OutboxMessage {
 
 export async function enqueueOutbox(manager: EntityManager, messages: readonly OutboxMessage[]): Promise<void> {
   for (const m of messages) {
-    await manager.query('INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3::jsonb, $4::jsonb)', [
+    await manager.query('INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)', [
       m.topic,
       m.key,
-      JSON.stringify(m.value),
+      m.value,
       JSON.stringify(m.headers),
     ]);
   }
@@ -37,7 +38,7 @@ export async function relayOutboxBatch(
   return dataSource.transaction(async (manager) => {
     const [lock] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS got', [RELAY_LOCK]);
     if (!lock?.got) return 0;
-    const rows: Array<{ id: string; topic: string; key: string; value: Record<string, unknown>; headers: Record<string, string> }> =
+    const rows: Array<{ id: string; topic: string; key: string; value: string; headers: Record<string, string> }> =
       await manager.query(
         'SELECT id, topic, key, value, headers FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1',
         [limit],

@@ -3,3 +3,4 @@ export * from './kafka.module';
 export * from './kafka-producer.service';
 export * from './kafka-topics.service';
 export * from './headers';
+export * from './batch-consumer';

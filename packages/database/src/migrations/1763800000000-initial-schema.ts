@@ -68,7 +68,7 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         id bigserial PRIMARY KEY,
         topic text NOT NULL,
         key text NOT NULL,
-        value jsonb NOT NULL,
+        value text NOT NULL,
         headers jsonb NOT NULL,
         created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
         published_at timestamptz

@@ -1,0 +1,45 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { Kafka } from 'kafkajs';
+import type { TocsinConfig } from '@tocsin/config';
+import { topicNames } from '@tocsin/contracts';
+import { KafkaTopicsService, TransactionalBatchConsumer, type ConsumedBatch } from '@tocsin/kafka';
+import { ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
+import { FanOutAlertsCommand } from '../deliveries/commands/fan-out-alerts.command';
+import { DISPATCHER_GROUP } from '../deliveries/commands/fan-out-alerts.handler';
+import { DeliveryWorker } from '../deliveries/delivery-worker.service';
+
+/** Turns tocsin.alerts.v1 into durable deliveries, then wakes the worker that sends them. */
+@Injectable()
+export class AlertsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly consumer: TransactionalBatchConsumer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly topicsService: KafkaTopicsService,
+    private readonly commandBus: CommandBus,
+    private readonly worker: DeliveryWorker,
+    readiness: ReadinessRegistry,
+    @Inject(TOCSIN_CONFIG) config: TocsinConfig,
+  ) {
+    this.consumer = new TransactionalBatchConsumer(kafka, {
+      groupId: DISPATCHER_GROUP(config.TOCSIN_TOPIC_NAMESPACE),
+      topic: topicNames(config.TOCSIN_TOPIC_NAMESPACE).alerts,
+    });
+    readiness.register('alerts-consumer', () => this.consumer.joined);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.topicsService.ensureTopics();
+    await this.consumer.start((batch) => this.onBatch(batch));
+  }
+
+  private async onBatch({ topic, partition, records }: ConsumedBatch): Promise<void> {
+    const outcome = await this.commandBus.execute(new FanOutAlertsCommand(topic, partition, records));
+    if (outcome.created > 0) this.worker.nudge();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer.stop();
+  }
+}

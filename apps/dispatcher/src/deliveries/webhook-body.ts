@@ -1,0 +1,24 @@
+import type { AlertEvent, WebhookBody } from '@tocsin/contracts';
+
+export type StoredBody = Omit<WebhookBody, 'delivered_at'>;
+
+/** The DESIGN §5 body minus delivered_at, which each attempt stamps when it sends. */
+export function webhookBody(alert: AlertEvent, dashboardBaseUrl: string): StoredBody {
+  return {
+    event: alert.event,
+    event_id: alert.event_id,
+    dedup_key: alert.dedup_key,
+    tenant_id: alert.tenant_id,
+    server_slug: alert.server_slug,
+    server_url: alert.server_url,
+    failure_layer: alert.failure_layer,
+    severity: alert.severity,
+    started_at: alert.started_at,
+    probe_count: alert.probe_count,
+    last_error: alert.last_error,
+    dashboard_url: `${dashboardBaseUrl.replace(/\/$/, '')}/v1/incidents/${encodeURIComponent(alert.dedup_key)}`,
+    sequence: alert.sequence,
+    ...(alert.resolved_at !== undefined ? { resolved_at: alert.resolved_at } : {}),
+    ...(alert.duration_seconds !== undefined ? { duration_seconds: alert.duration_seconds } : {}),
+  };
+}

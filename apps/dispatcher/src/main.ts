@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runService } from '@tocsin/runtime';
+import { dispatcherService } from './index';
+
+void runService(dispatcherService);

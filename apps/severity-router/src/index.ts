@@ -1,0 +1,8 @@
+import type { ServiceDefinition } from '@tocsin/runtime';
+import { SeverityRouterModule } from './app.module';
+
+export const severityRouterService: ServiceDefinition = {
+  name: 'severity-router',
+  defaultPort: 8082,
+  module: (config) => SeverityRouterModule.forRoot(config),
+};

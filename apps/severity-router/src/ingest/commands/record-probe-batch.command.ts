@@ -1,0 +1,22 @@
+import { Command } from '@nestjs/cqrs';
+
+import type { ConsumedRecord } from '@tocsin/kafka';
+
+export interface BatchOutcome {
+  readonly applied: number;
+  readonly replayed: number;
+  readonly duplicates: number;
+  readonly rejected: number;
+  readonly alerts: number;
+}
+
+/** Applies one partition's batch of probe results in one transaction with its offsets. */
+export class RecordProbeBatchCommand extends Command<BatchOutcome> {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly records: readonly ConsumedRecord[],
+  ) {
+    super();
+  }
+}

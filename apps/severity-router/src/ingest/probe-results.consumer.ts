@@ -1,0 +1,58 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { Kafka } from 'kafkajs';
+import { Counter } from 'prom-client';
+import type { TocsinConfig } from '@tocsin/config';
+import { topicNames } from '@tocsin/contracts';
+import { KafkaTopicsService, TransactionalBatchConsumer, type ConsumedBatch } from '@tocsin/kafka';
+import { MetricsRegistry, ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
+import { OutboxRelay } from '../outbox/outbox-relay.service';
+import { RecordProbeBatchCommand } from './commands/record-probe-batch.command';
+import { ROUTER_GROUP } from './commands/record-probe-batch.handler';
+
+/** Feeds tocsin.probe-results.v1 into the monitor aggregates, a partition batch at a time. */
+@Injectable()
+export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly consumer: TransactionalBatchConsumer;
+  private readonly results: Counter<'outcome'>;
+
+  constructor(
+    kafka: Kafka,
+    private readonly topicsService: KafkaTopicsService,
+    private readonly commandBus: CommandBus,
+    private readonly relay: OutboxRelay,
+    readiness: ReadinessRegistry,
+    @Inject(TOCSIN_CONFIG) config: TocsinConfig,
+    metrics: MetricsRegistry,
+  ) {
+    this.consumer = new TransactionalBatchConsumer(kafka, {
+      groupId: ROUTER_GROUP(config.TOCSIN_TOPIC_NAMESPACE),
+      topic: topicNames(config.TOCSIN_TOPIC_NAMESPACE).probeResults,
+    });
+    readiness.register('probe-results-consumer', () => this.consumer.joined);
+    this.results = new Counter({
+      name: 'tocsin_router_probe_results_total',
+      help: 'Probe results consumed by the router, by outcome',
+      labelNames: ['outcome'],
+      registers: [metrics],
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.topicsService.ensureTopics();
+    await this.consumer.start((batch) => this.onBatch(batch));
+  }
+
+  private async onBatch({ topic, partition, records }: ConsumedBatch): Promise<void> {
+    const outcome = await this.commandBus.execute(new RecordProbeBatchCommand(topic, partition, records));
+    this.results.inc({ outcome: 'applied' }, outcome.applied);
+    this.results.inc({ outcome: 'replayed' }, outcome.replayed);
+    this.results.inc({ outcome: 'duplicate' }, outcome.duplicates);
+    this.results.inc({ outcome: 'dead_lettered' }, outcome.rejected);
+    if (outcome.alerts > 0 || outcome.rejected > 0) this.relay.nudge();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer.stop();
+  }
+}

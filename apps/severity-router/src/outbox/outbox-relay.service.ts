@@ -1,0 +1,53 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Counter } from 'prom-client';
+import type { TocsinConfig } from '@tocsin/config';
+import { relayOutboxBatch, type OutboxRow } from '@tocsin/event-store';
+import { KafkaProducerService } from '@tocsin/kafka';
+import { MetricsRegistry, PollingLoop, TOCSIN_CONFIG } from '@tocsin/runtime';
+
+/** Publishes committed outbox rows to Kafka in order: on a timer, and at once when nudged after a commit. */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly loop: PollingLoop;
+  private readonly published: Counter<'topic'>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: KafkaProducerService,
+    @Inject(TOCSIN_CONFIG) config: TocsinConfig,
+    metrics: MetricsRegistry,
+  ) {
+    this.loop = new PollingLoop(OutboxRelay.name, config.TOCSIN_OUTBOX_POLL_MS, async () => {
+      return (await relayOutboxBatch(this.dataSource, (rows) => this.publish(rows))) > 0;
+    });
+    this.published = new Counter({
+      name: 'tocsin_outbox_published_total',
+      help: 'Outbox rows published to Kafka, by topic',
+      labelNames: ['topic'],
+      registers: [metrics],
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.producer.connect();
+    this.loop.start();
+  }
+
+  nudge(): void {
+    this.loop.nudge();
+  }
+
+  private async publish(rows: readonly OutboxRow[]): Promise<void> {
+    const byTopic = new Map<string, OutboxRow[]>();
+    for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+    for (const [topic, topicRows] of byTopic) {
+      await this.producer.send(topic, topicRows.map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
+      this.published.inc({ topic }, topicRows.length);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+  }
+}

@@ -1,0 +1,92 @@
+import { Logger } from '@nestjs/common';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { headerText } from './headers';
+
+export interface ConsumedRecord {
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  readonly headers: Record<string, string>;
+}
+
+export interface ConsumedBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly ConsumedRecord[];
+}
+
+export interface BatchConsumerOptions {
+  readonly groupId: string;
+  readonly topic: string;
+}
+
+/**
+ * A consumer whose handler applies each batch transactionally (storing offsets with its
+ * effects); the Kafka offset is committed only after the handler returned. A handler that
+ * throws leaves the offset where it was, so kafkajs retries the batch.
+ */
+export class TransactionalBatchConsumer {
+  private readonly logger: Logger;
+  private consumer: Consumer | undefined;
+  private joinedGroup = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: BatchConsumerOptions,
+  ) {
+    this.logger = new Logger(`consumer:${options.topic}`);
+  }
+
+  get joined(): boolean {
+    return this.joinedGroup;
+  }
+
+  async start(handle: (batch: ConsumedBatch) => Promise<void>): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: this.options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => (this.joinedGroup = true));
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.joinedGroup = false;
+      this.logger.error(`consumer crashed: ${e.payload.error.message}`);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: false,
+      eachBatch: (payload) => this.onBatch(payload, handle),
+    });
+    this.logger.log(`consuming as group ${this.options.groupId}`);
+  }
+
+  private async onBatch(
+    { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }: EachBatchPayload,
+    handle: (batch: ConsumedBatch) => Promise<void>,
+  ): Promise<void> {
+    if (batch.messages.length === 0) return;
+    await handle({
+      topic: batch.topic,
+      partition: batch.partition,
+      records: batch.messages.map((m) => ({
+        offset: m.offset,
+        key: m.key?.toString('utf8') ?? null,
+        value: m.value,
+        headers: Object.fromEntries(
+          Object.keys(m.headers ?? {}).flatMap((name) => {
+            const text = headerText(m.headers, name);
+            return text === undefined ? [] : [[name, text]];
+          }),
+        ),
+      })),
+    });
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+    await heartbeat();
+  }
+
+  async stop(): Promise<void> {
+    this.joinedGroup = false;
+    await this.consumer?.disconnect();
+  }
+}

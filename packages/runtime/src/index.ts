@@ -1,0 +1,6 @@
+export * from './config.module';
+export * from './health';
+export * from './logging';
+export * from './database';
+export * from './bootstrap';
+export * from './polling-loop';
