@@ -29,7 +29,7 @@ function preset(opts) {
       ],
     },
     moduleNameMapper: {
-      '^@tocsin/(contracts|config|database|event-store|kafka|signing|mcp-probe|testing|runtime)$':
+      '^@tocsin/(contracts|config|database|event-store|kafka|signing|mcp-probe|testing|runtime|net-guard)$':
         path.join(packagesDir, '$1/src/index.ts'),
     },
     testTimeout: opts.testTimeout ?? 30_000,

@@ -1,4 +1,4 @@
-import { isPrivateAddress } from '../src/http/ssrf-guard';
+import { isPrivateAddress } from '@tocsin/net-guard';
 import { WebhookClient } from '../src/http/webhook-client';
 
 describe('SSRF guard', () => {

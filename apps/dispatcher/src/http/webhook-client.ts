@@ -1,6 +1,6 @@
 import { Agent, errors, request } from 'undici';
 import type { HttpResult } from '../deliveries/attempt-outcome';
-import { guardedLookup, isPrivateAddress, SsrfBlockedError } from './ssrf-guard';
+import { guardedLookup, isPrivateAddress, SsrfBlockedError } from '@tocsin/net-guard';
 
 export interface WebhookRequest {
   readonly url: string;

@@ -1,0 +1,157 @@
+import { performance } from 'node:perf_hooks';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Dispatcher } from 'undici';
+import { raceAbort, type ProbeDeadline } from './deadline';
+import { ObservedTransport, type InitializeResponse } from './observed-transport';
+import { createRecordingFetch } from './recording-fetch';
+import type { StepRecord, StepRecorder } from './step-recorder';
+import type { McpTransportKind } from './types';
+
+export interface ProbeContext {
+  url: URL;
+  headers: Record<string, string>;
+  deadline: ProbeDeadline;
+  recorder: StepRecorder;
+  dispatcher: Dispatcher;
+}
+
+export interface AttemptResult {
+  transport: McpTransportKind;
+  ok: boolean;
+  tools?: Tool[];
+  initializeResponse?: InitializeResponse;
+  /** What the SDK threw, when not ok. */
+  cause?: unknown;
+  /** The step in progress when the attempt stopped. */
+  failingStep?: StepRecord;
+  /** Whether any HTTP response arrived during this attempt. */
+  answered: boolean;
+  /** When the outcome was known, before cleanup. */
+  settledAt: number;
+}
+
+const CLIENT_INFO = { name: 'tocsin-probe', version: '0.1.0' };
+
+/** Spec backwards compatibility: a legacy-only server rejects the streamable POST with a 4xx. */
+const LEGACY_FALLBACK_STATUSES: ReadonlySet<number> = new Set([400, 404, 405]);
+
+/** Bounds a server that hands out cursors forever. */
+const MAX_TOOL_PAGES = 100;
+
+/**
+ * Handshake era: Streamable HTTP first; the legacy HTTP+SSE transport when the server rejects
+ * the initialize POST the way a legacy-only server does (the SDK's documented fallback).
+ */
+export async function probeHandshake(ctx: ProbeContext): Promise<AttemptResult> {
+  const streamable = await runAttempt('streamable-http', ctx);
+  if (streamable.ok || !shouldTryLegacySse(streamable, ctx)) return streamable;
+  const legacy = await runAttempt('sse', ctx);
+  // A server that does not speak legacy SSE either is better described by its streamable answer.
+  return legacy.ok || legacy.failingStep?.step !== 'sse-connect' ? legacy : streamable;
+}
+
+function shouldTryLegacySse(attempt: AttemptResult, ctx: ProbeContext): boolean {
+  const step = attempt.failingStep;
+  return (
+    !ctx.deadline.signal.aborted &&
+    step?.step === 'initialize' &&
+    step.http_status !== undefined &&
+    LEGACY_FALLBACK_STATUSES.has(step.http_status)
+  );
+}
+
+async function runAttempt(kind: McpTransportKind, ctx: ProbeContext): Promise<AttemptResult> {
+  ctx.recorder.beginAttempt();
+  const fetch = createRecordingFetch({
+    recorder: ctx.recorder,
+    transport: kind,
+    dispatcher: ctx.dispatcher,
+    signal: ctx.deadline.signal,
+  });
+  const { transport, beforeClose } = createSdkTransport(kind, ctx, fetch);
+  const observed = new ObservedTransport(transport, ctx.recorder, {
+    startStep: kind === 'sse' ? 'sse-connect' : undefined,
+    beforeClose,
+  });
+  const client = new Client(CLIENT_INFO, { capabilities: {} });
+  const requestOptions = { signal: ctx.deadline.signal, timeout: ctx.deadline.sdkRequestTimeoutMs };
+  try {
+    await raceAbort(client.connect(observed, requestOptions), ctx.deadline.signal);
+    const tools = await listAllTools(client, requestOptions);
+    return { ...settled(kind, ctx, observed), ok: true, tools };
+  } catch (cause) {
+    markTimedOutStep(ctx);
+    return { ...settled(kind, ctx, observed), ok: false, cause, failingStep: ctx.recorder.current() };
+  } finally {
+    await client.close().catch(() => undefined);
+    await observed.close().catch(() => undefined);
+  }
+}
+
+function settled(kind: McpTransportKind, ctx: ProbeContext, observed: ObservedTransport) {
+  return {
+    transport: kind,
+    initializeResponse: observed.initializeResponse,
+    answered: ctx.recorder.attemptAnswered(),
+    settledAt: performance.now(),
+  };
+}
+
+function markTimedOutStep(ctx: ProbeContext): void {
+  const step = ctx.recorder.current();
+  if (ctx.deadline.timedOut && step && step.endedAt === undefined) {
+    ctx.recorder.end(step, { error: 'timed out' });
+  }
+}
+
+function createSdkTransport(
+  kind: McpTransportKind,
+  ctx: ProbeContext,
+  fetch: FetchLike,
+): { transport: Transport; beforeClose?: () => Promise<void> } {
+  const requestInit = { headers: ctx.headers };
+  if (kind === 'sse') return { transport: new SSEClientTransport(ctx.url, { fetch, requestInit }) };
+  const transport = new StreamableHTTPClientTransport(ctx.url, {
+    fetch,
+    requestInit,
+    // A probe never resumes a stream; a retry timer would only outlive it.
+    reconnectionOptions: {
+      maxRetries: 0,
+      initialReconnectionDelay: 0,
+      maxReconnectionDelay: 0,
+      reconnectionDelayGrowFactor: 1,
+    },
+  });
+  return { transport, beforeClose: () => terminateSession(transport, ctx.deadline) };
+}
+
+/** Frees the server's session (also after a failed initialize); never past the deadline. */
+async function terminateSession(transport: StreamableHTTPClientTransport, deadline: ProbeDeadline): Promise<void> {
+  if (transport.sessionId === undefined || deadline.signal.aborted) return;
+  await raceAbort(transport.terminateSession(), deadline.signal).catch(() => undefined);
+}
+
+export class ToolsListPaginationError extends Error {}
+
+async function listAllTools(
+  client: Client,
+  options: { signal: AbortSignal; timeout: number },
+): Promise<Tool[]> {
+  const tools: Tool[] = [];
+  const seenCursors = new Set<string>();
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+    const params = cursor === undefined ? undefined : { cursor };
+    const result = await raceAbort(client.listTools(params, options), options.signal);
+    tools.push(...result.tools);
+    cursor = result.nextCursor;
+    if (cursor === undefined) return tools;
+    if (seenCursors.has(cursor)) throw new ToolsListPaginationError(`tools/list repeated cursor "${cursor}"`);
+    seenCursors.add(cursor);
+  }
+  throw new ToolsListPaginationError(`tools/list returned more than ${MAX_TOOL_PAGES} pages`);
+}

@@ -1,0 +1,14 @@
+export { probeMcpServer } from './probe-mcp-server';
+export { canonicalJson, hashTools, sortTools } from './tools-hash';
+export { FIRST_STATELESS_VERSION } from './generation';
+export { MAX_ERROR_LENGTH } from './errors';
+export type {
+  McpFailureLayer,
+  McpGeneration,
+  McpProbeOptions,
+  McpProbeOutcome,
+  McpProbeStep,
+  McpProbeStepName,
+  McpToolSummary,
+  McpTransportKind,
+} from './types';

@@ -1,0 +1,50 @@
+/** Mirrors `FailureLayer` in @tocsin/contracts (DESIGN §2). */
+export type McpFailureLayer = 'transport' | 'http' | 'initialize' | 'tools_list';
+
+/** `handshake`: 2024-11-05 … 2025-11-25; `stateless`: 2026-07-28+ (`server/discover`). */
+export type McpGeneration = 'handshake' | 'stateless' | 'unknown';
+
+export type McpTransportKind = 'streamable-http' | 'sse';
+
+export type McpProbeStepName = 'initialize' | 'initialized' | 'tools/list' | 'discover' | 'sse-connect';
+
+export interface McpProbeStep {
+  step: McpProbeStepName;
+  http_status?: number;
+  jsonrpc_code?: number;
+  content_type?: string;
+  latency_ms: number;
+  error?: string;
+}
+
+export interface McpToolSummary {
+  name: string;
+  description?: string;
+  inputSchema?: unknown;
+}
+
+export interface McpProbeOutcome {
+  ok: boolean;
+  failure_layer?: McpFailureLayer;
+  /** Short, single-line, bounded (see MAX_ERROR_LENGTH). */
+  error?: string;
+  latency_ms: number;
+  /** Of the failing step, or of the last step when ok. */
+  http_status?: number;
+  protocol_version?: string;
+  generation: McpGeneration;
+  transport: McpTransportKind;
+  /** sha256 hex of the canonical JSON of `tools` (see hashTools). */
+  tools_hash?: string;
+  tools?: McpToolSummary[];
+  steps: McpProbeStep[];
+}
+
+export interface McpProbeOptions {
+  /** Budget for the whole probe, fallback included. */
+  timeoutMs: number;
+  /** Sent on every request (e.g. Authorization). */
+  headers?: Record<string, string>;
+  /** Aborting it makes probeMcpServer reject with the signal's reason: a cancelled probe has no outcome. */
+  signal?: AbortSignal;
+}
