@@ -10,6 +10,8 @@ export interface ServiceDefinition {
   readonly name: string;
   readonly defaultPort: number;
   readonly module: (config: TocsinConfig) => unknown;
+  /** App-specific HTTP setup (filters, OpenAPI) applied before listening. */
+  readonly configure?: (app: INestApplication, config: TocsinConfig) => void;
 }
 
 /** Builds an app without listening: used by main.ts and by tests that run apps in-process. */
@@ -21,6 +23,7 @@ export async function createService(definition: ServiceDefinition, config: Tocsi
     await app.get(DataSource).query('SELECT 1');
     return true;
   });
+  definition.configure?.(app, config);
   app.enableShutdownHooks();
   return app;
 }

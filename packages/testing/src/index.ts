@@ -1,1 +1,4 @@
 export * from './mcp-server';
+export * from './postgres';
+export * from './wait';
+export * from './webhook-receiver';

@@ -19,7 +19,7 @@ export class MonitorRepository {
     if (!UUID.test(tenantId)) return null;
     const column = UUID.test(monitorRef) ? 'id' : 'slug';
     const [row] = await manager.query(
-      `SELECT id, slug, url, confirm_after, recover_after FROM monitors WHERE tenant_id = $1 AND ${column} = $2`,
+      `SELECT id, slug, url, confirm_after, recover_after, severity_policy FROM monitors WHERE tenant_id = $1 AND ${column} = $2`,
       [tenantId, monitorRef],
     );
     if (!row) return null;
@@ -35,6 +35,7 @@ export class MonitorRepository {
         url: row.url,
         confirmAfter: row.confirm_after,
         recoverAfter: row.recover_after,
+        severityPolicy: row.severity_policy,
       },
       state: snapshot ? { ...INITIAL_STATE, ...(snapshot.state as MonitorState) } : INITIAL_STATE,
     };

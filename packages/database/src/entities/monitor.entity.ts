@@ -14,6 +14,8 @@ export class MonitorEntity {
   @Column('integer') timeout_ms!: number;
   @Column('integer') confirm_after!: number;
   @Column('integer') recover_after!: number;
+  /** Failure layer → severity overrides for this monitor. */
+  @Column('jsonb') severity_policy!: Record<string, string>;
   @Column('jsonb') headers!: Record<string, string>;
   @CreateDateColumn({ type: 'timestamptz' }) created_at!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated_at!: Date;

@@ -28,6 +28,7 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         timeout_ms integer NOT NULL,
         confirm_after integer NOT NULL,
         recover_after integer NOT NULL,
+        severity_policy jsonb NOT NULL DEFAULT '{}',
         headers jsonb NOT NULL DEFAULT '{}',
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import type { TocsinConfig } from '@tocsin/config';
+import { topicNames } from '@tocsin/contracts';
+import { EventStore } from '@tocsin/event-store';
+import { KafkaModule } from '@tocsin/kafka';
+import { databaseModule, HealthModule, loggingModule, TocsinConfigModule } from '@tocsin/runtime';
+import { ADMIN_TOKEN } from './auth/admin-token';
+import { AdminGuard, TenantGuard } from './auth/guards';
+import { DeliveriesController } from './deliveries/deliveries.controller';
+import {
+  RegisterEndpointHandler,
+  RemoveEndpointHandler,
+  UpdateEndpointHandler,
+} from './endpoints/commands/endpoint.commands';
+import { EndpointRepository } from './endpoints/endpoint.repository';
+import { EndpointsController } from './endpoints/endpoints.controller';
+import { IncidentsController } from './incidents/incidents.controller';
+import { RegisterMonitorHandler, RemoveMonitorHandler, UpdateMonitorHandler } from './monitors/commands/monitor.handlers';
+import { MonitorRepository } from './monitors/monitor.repository';
+import { MonitorsController } from './monitors/monitors.controller';
+import { ProbeResultsController } from './probe-results/probe-results.controller';
+import { CreateTenantHandler, IssueApiKeyHandler } from './tenants/commands/create-tenant.handler';
+import { TenantsController } from './tenants/tenants.controller';
+
+/** The admin token from the environment, or one generated now and printed once. */
+function adminToken(config: TocsinConfig): string {
+  if (config.TOCSIN_ADMIN_TOKEN) return config.TOCSIN_ADMIN_TOKEN;
+  const token = randomBytes(24).toString('base64url');
+  new Logger('api').warn(`TOCSIN_ADMIN_TOKEN is not set; generated admin token for this run: ${token}`);
+  return token;
+}
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: TocsinConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        TocsinConfigModule.forRoot(config),
+        loggingModule(config, 'api'),
+        databaseModule(config),
+        HealthModule,
+        CqrsModule.forRoot(),
+        KafkaModule.forRoot({
+          brokers: config.KAFKA_BROKERS,
+          clientId: `${config.KAFKA_CLIENT_ID}-api`,
+          topics: topicNames(config.TOCSIN_TOPIC_NAMESPACE),
+          partitions: config.TOCSIN_TOPIC_PARTITIONS,
+        }),
+      ],
+      controllers: [
+        TenantsController,
+        MonitorsController,
+        EndpointsController,
+        DeliveriesController,
+        IncidentsController,
+        ProbeResultsController,
+      ],
+      providers: [
+        { provide: ADMIN_TOKEN, useValue: adminToken(config) },
+        { provide: EventStore, useFactory: (ds: DataSource) => new EventStore(ds), inject: [DataSource] },
+        AdminGuard,
+        TenantGuard,
+        MonitorRepository,
+        EndpointRepository,
+        CreateTenantHandler,
+        IssueApiKeyHandler,
+        RegisterMonitorHandler,
+        UpdateMonitorHandler,
+        RemoveMonitorHandler,
+        RegisterEndpointHandler,
+        UpdateEndpointHandler,
+        RemoveEndpointHandler,
+      ],
+    };
+  }
+}

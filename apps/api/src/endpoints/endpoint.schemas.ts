@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { SEVERITIES, WEBHOOK_EVENT_TYPES } from '@tocsin/contracts';
+import { isWebhookSecret } from '@tocsin/signing';
+import { headersSchema, httpUrl } from '../monitors/monitor.schemas';
+
+export const DEFAULT_RETRY_SCHEDULE = [0, 30, 120, 600, 1800];
+
+const fields = {
+  name: z.string().trim().min(1).max(200),
+  url: httpUrl,
+  events: z.array(z.enum(['*', ...WEBHOOK_EVENT_TYPES])).min(1),
+  severities: z.array(z.enum(SEVERITIES)).min(1),
+  include_recovery: z.boolean(),
+  method: z.enum(['POST', 'PUT']),
+  headers: headersSchema.refine(
+    (h) => !Object.keys(h).some((k) => /^(webhook-|x-tocsin-|content-type$|content-length$|host$)/i.test(k)),
+    'may not override signature, content or host headers',
+  ),
+  secret: z.string().refine(isWebhookSecret, 'must look like whsec_<base64 of at least 24 bytes>'),
+  retry_schedule_seconds: z.array(z.number().int().min(0).max(86_400)).min(1).max(20),
+  timeout_ms: z.number().int().min(1_000).max(30_000),
+};
+
+export const createEndpointSchema = z.strictObject({
+  ...fields,
+  events: fields.events.default(['*']),
+  severities: fields.severities.default([...SEVERITIES]),
+  include_recovery: fields.include_recovery.default(true),
+  method: fields.method.default('POST'),
+  headers: fields.headers.default({}),
+  secret: fields.secret.optional(),
+  retry_schedule_seconds: fields.retry_schedule_seconds.default(DEFAULT_RETRY_SCHEDULE),
+  timeout_ms: fields.timeout_ms.default(10_000),
+});
+export type CreateEndpointBody = z.output<typeof createEndpointSchema>;
+
+export const updateEndpointSchema = z.strictObject(fields).omit({ secret: true }).partial();
+export type UpdateEndpointBody = z.output<typeof updateEndpointSchema>;

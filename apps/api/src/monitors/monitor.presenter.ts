@@ -1,0 +1,59 @@
+import type { IncidentEntity, MonitorEntity, MonitorStateEntity } from '@tocsin/database';
+
+export function presentMonitor(m: MonitorEntity) {
+  return {
+    id: m.id,
+    slug: m.slug,
+    name: m.name,
+    url: m.url,
+    kind: m.kind,
+    interval_seconds: m.interval_seconds,
+    timeout_ms: m.timeout_ms,
+    confirm_after: m.confirm_after,
+    recover_after: m.recover_after,
+    severity_policy: m.severity_policy,
+    headers: m.headers,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+  };
+}
+
+export function presentIncident(i: IncidentEntity) {
+  return {
+    dedup_key: i.dedup_key,
+    monitor_id: i.monitor_id,
+    status: i.status,
+    severity: i.severity,
+    failure_layer: i.failure_layer,
+    started_at: i.started_at,
+    resolved_at: i.resolved_at,
+    probe_count: i.probe_count,
+    last_error: i.last_error,
+  };
+}
+
+interface SnapshotFields {
+  consecutiveFailures?: number;
+  consecutiveSuccesses?: number;
+  lastLayer?: string | null;
+  lastError?: string | null;
+  lastOk?: boolean | null;
+}
+
+/** `down` while an incident is open, `failing` on an unconfirmed streak, `unknown` before any probe. */
+export function presentStatus(monitor: MonitorEntity, state: MonitorStateEntity | null, open: IncidentEntity | null) {
+  const s = (state?.state ?? {}) as SnapshotFields;
+  const status = open ? 'down' : !state || s.lastOk == null ? 'unknown' : s.lastOk ? 'up' : 'failing';
+  return {
+    monitor_id: monitor.id,
+    slug: monitor.slug,
+    status,
+    open_incident: open ? presentIncident(open) : null,
+    last_probe_at: state?.last_probe_at ?? null,
+    last_ok: s.lastOk ?? null,
+    last_failure_layer: s.lastOk === false ? (s.lastLayer ?? null) : null,
+    last_error: s.lastOk === false ? (s.lastError ?? null) : null,
+    consecutive_failures: s.consecutiveFailures ?? 0,
+    consecutive_successes: s.consecutiveSuccesses ?? 0,
+  };
+}
