@@ -45,7 +45,7 @@ export async function startStack(names: readonly AppName[], env: Record<string, 
     TOCSIN_DISPATCH_POLL_MS: '50',
     TOCSIN_OUTBOX_POLL_MS: '50',
     TOCSIN_MONITOR_REFRESH_MS: '200',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
     ...env,
   });
   const apps = new Map<AppName, INestApplication>();

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { CompressionTypes, Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, type Message, type Producer } from 'kafkajs';
 import { KAFKA_OPTIONS, type KafkaModuleOptions } from './kafka.options';
 
 export interface OutgoingRecord {
@@ -27,7 +27,12 @@ export class KafkaProducerService implements OnApplicationShutdown {
   async connect(): Promise<Producer> {
     if (this.producer) return this.producer;
     this.connecting ??= (async () => {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       await producer.connect();
       this.producer = producer;
       this.logger.log('producer connected');
