@@ -23,7 +23,7 @@ export class WebhookReceiver {
   ) {}
 
   static async start(path = '/hooks'): Promise<WebhookReceiver> {
-    let receiver: WebhookReceiver | undefined;
+    const holder: { receiver?: WebhookReceiver } = {};
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -36,15 +36,16 @@ export class WebhookReceiver {
           body = { unparsable: rawBody };
         }
         const record = { headers: req.headers, rawBody, body, receivedAt: new Date() };
-        const index = receiver!.received.push(record) - 1;
-        const answer = receiver!.plan(record, index);
+        const receiver = holder.receiver!;
+        const index = receiver.received.push(record) - 1;
+        const answer = receiver.plan(record, index);
         res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? '');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    receiver = new WebhookReceiver(server, `http://127.0.0.1:${port}${path}`);
-    return receiver;
+    holder.receiver = new WebhookReceiver(server, `http://127.0.0.1:${port}${path}`);
+    return holder.receiver;
   }
 
   respondWith(plan: ResponsePlan): void {

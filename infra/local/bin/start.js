@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+'use strict';
+// `npm start`: install and build if needed, start Kafka (unless KAFKA_BROKERS), use the
+// local Postgres (or DATABASE_URL), migrate, run every app and the demo; Ctrl-C stops it all.
+const crypto = require('node:crypto');
+const path = require('node:path');
+const { ROOT, say, ensureInstalled, build, spawnLogged } = require('../lib/setup');
+
+const APPS = [
+  { name: 'api', port: Number(process.env.PORT || 8080) },
+  { name: 'probe-ingest', port: 8081 },
+  { name: 'severity-router', port: 8082 },
+  { name: 'dispatcher', port: 8083 },
+];
+const LOG_DIR = path.join(ROOT, '.cache', 'logs');
+
+async function waitReady(url, child, name, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${LOG_DIR}/${name}.log`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${name} was not ready after ${timeoutMs / 1000}s; see ${LOG_DIR}/${name}.log`);
+}
+
+async function main() {
+  ensureInstalled();
+  build();
+  const { startInfra } = require('../lib/infra');
+  const { startDemo } = require('../lib/demo');
+  const { prepareDatabase } = require('@tocsin/database');
+
+  const cleanups = [];
+  let stopping = false;
+  const stopAll = async (code) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => say(`while stopping: ${err.message}`));
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    const infra = await startInfra({ kafkaPort: 9092 });
+    cleanups.push(infra.stop);
+    const adminToken = process.env.TOCSIN_ADMIN_TOKEN || crypto.randomBytes(24).toString('base64url');
+    const env = {
+      ...process.env,
+      ...infra.env,
+      TOCSIN_ADMIN_TOKEN: adminToken,
+      TOCSIN_ALLOW_PRIVATE_URLS: process.env.TOCSIN_ALLOW_PRIVATE_URLS || 'true',
+      TOCSIN_MIN_INTERVAL_SECONDS: process.env.TOCSIN_MIN_INTERVAL_SECONDS || '1',
+      TOCSIN_MIGRATE_ON_BOOT: 'false',
+      TOCSIN_DASHBOARD_URL: process.env.TOCSIN_DASHBOARD_URL || `http://127.0.0.1:${APPS[0].port}`,
+    };
+    say('migrating the database…');
+    const applied = await prepareDatabase(env.DATABASE_URL);
+    say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+
+    for (const app of APPS) {
+      const child = spawnLogged(process.execPath, [path.join(ROOT, 'apps', app.name, 'dist', 'main.js')], {
+        env: { ...env, PORT: String(app.port) },
+        logFile: path.join(LOG_DIR, `${app.name}.log`),
+      });
+      cleanups.push(
+        () =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      );
+      child.once('exit', (code) => {
+        if (!stopping) {
+          say(`${app.name} exited unexpectedly (${code}); see ${LOG_DIR}/${app.name}.log`);
+          void stopAll(1);
+        }
+      });
+      app.child = child;
+    }
+    for (const app of APPS) {
+      await waitReady(`http://127.0.0.1:${app.port}/health/ready`, app.child, app.name);
+      say(`${app.name} ready on :${app.port} (logs: .cache/logs/${app.name}.log)`);
+    }
+
+    const apiUrl = `http://127.0.0.1:${APPS[0].port}`;
+    const demo = await startDemo({ apiUrl, adminToken });
+    cleanups.push(demo.stop);
+    say('');
+    say(`API        ${apiUrl}/v1   (OpenAPI: ${apiUrl}/docs)`);
+    say(`admin      TOCSIN_ADMIN_TOKEN=${adminToken}`);
+    say(`demo key   ${demo.apiKey}`);
+    say(`try        curl -s -H "Authorization: Bearer ${demo.apiKey}" ${apiUrl}/v1/incidents`);
+    say('Ctrl-C stops everything this started.');
+    say('');
+  } catch (err) {
+    say(`start failed: ${err.message}`);
+    await stopAll(1);
+  }
+}
+
+main();
