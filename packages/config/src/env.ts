@@ -24,6 +24,8 @@ export const envSchema = z.object({
   TOCSIN_DASHBOARD_URL: z.url().default('http://127.0.0.1:8080'),
   TOCSIN_MIGRATE_ON_BOOT: bool.default(true),
   TOCSIN_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  /** Attempts in flight to one endpoint at a time; one slow endpoint holds only these. */
+  TOCSIN_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   TOCSIN_DISPATCH_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   TOCSIN_OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
   TOCSIN_MONITOR_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),

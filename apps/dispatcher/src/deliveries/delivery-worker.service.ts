@@ -90,7 +90,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async claim(manager: EntityManager, limit: number): Promise<Claimed[]> {
-    const rows = await this.deliveries.claimDue(manager, limit, LEASE_SECONDS);
+    const rows = await this.deliveries.claimDue(manager, limit, this.config.TOCSIN_ENDPOINT_CONCURRENCY, LEASE_SECONDS);
     if (rows.length === 0) return [];
     const endpoints: EndpointEntity[] = await manager.query('SELECT * FROM endpoints WHERE id = ANY($1::uuid[])', [
       rows.map((r) => r.endpoint_id),

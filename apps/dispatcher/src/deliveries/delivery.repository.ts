@@ -66,39 +66,45 @@ export class DeliveryRepository {
   }
 
   /**
-   * Claims due deliveries: one per endpoint (per-endpoint concurrency of one keeps order),
-   * a resolved never before its started on the same endpoint, tenants taking turns so one
-   * tenant's backlog cannot crowd out the others. Expired leases (a crashed worker) count as due.
+   * Claims due deliveries: at most `perEndpoint` in flight per endpoint, a resolved never
+   * before its started on the same endpoint, tenants taking turns so one tenant's backlog
+   * cannot crowd out the others. Expired leases (a crashed worker) count as due.
    */
-  async claimDue(manager: EntityManager, limit: number, leaseSeconds: number): Promise<DeliveryEntity[]> {
-    return manager.query(
-      `WITH candidates AS (
-         SELECT DISTINCT ON (d.endpoint_id) d.id, d.tenant_id, d.next_attempt_at
+  async claimDue(manager: EntityManager, limit: number, perEndpoint: number, leaseSeconds: number): Promise<DeliveryEntity[]> {
+    const result: [DeliveryEntity[], number] = await manager.query(
+      `WITH in_flight AS (
+         SELECT endpoint_id, count(*) AS n FROM deliveries
+         WHERE status = 'in_flight' AND lease_until >= now() GROUP BY endpoint_id
+       ), due AS (
+         SELECT d.id, d.tenant_id, d.endpoint_id, d.next_attempt_at,
+                row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.sequence) AS endpoint_turn
          FROM deliveries d
          WHERE ((d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now())
                 OR (d.status = 'in_flight' AND d.lease_until < now()))
-           AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.endpoint_id = d.endpoint_id
-                           AND f.status = 'in_flight' AND f.lease_until >= now())
            AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.endpoint_id = d.endpoint_id
                            AND e.dedup_key = d.dedup_key AND e.sequence < d.sequence
                            AND e.status IN ('pending', 'retrying', 'in_flight'))
-         ORDER BY d.endpoint_id, d.next_attempt_at, d.sequence
+       ), allowed AS (
+         SELECT due.* FROM due LEFT JOIN in_flight f ON f.endpoint_id = due.endpoint_id
+         WHERE due.endpoint_turn <= $2 - coalesce(f.n, 0)
        ), ranked AS (
-         SELECT id, next_attempt_at, row_number() OVER (PARTITION BY tenant_id ORDER BY next_attempt_at) AS turn
-         FROM candidates
+         SELECT id, next_attempt_at,
+                row_number() OVER (PARTITION BY tenant_id ORDER BY endpoint_turn, next_attempt_at) AS tenant_turn
+         FROM allowed
        ), picked AS (
          SELECT d.id FROM deliveries d JOIN ranked r ON r.id = d.id
-         ORDER BY r.turn, r.next_attempt_at
+         ORDER BY r.tenant_turn, r.next_attempt_at
          LIMIT $1
          FOR UPDATE OF d SKIP LOCKED
        )
        UPDATE deliveries d
        SET status = 'in_flight', attempts = d.attempts + 1,
-           lease_until = now() + make_interval(secs => $2), updated_at = clock_timestamp()
+           lease_until = now() + make_interval(secs => $3), updated_at = clock_timestamp()
        FROM picked WHERE d.id = picked.id
        RETURNING d.*`,
-      [limit, leaseSeconds],
-    ).then((rows: [DeliveryEntity[], number] | DeliveryEntity[]) => (Array.isArray(rows[0]) ? rows[0] : rows) as DeliveryEntity[]);
+      [limit, perEndpoint, leaseSeconds],
+    );
+    return result[0];
   }
 
   /** Appends the delivery's events and moves its row; a stale version means another worker owns it. */
