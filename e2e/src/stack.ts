@@ -25,6 +25,8 @@ export interface Stack {
   readonly apiUrl: string;
   readonly apps: ReadonlyMap<AppName, INestApplication>;
   stop(name: AppName): Promise<void>;
+  /** Starts a fresh instance of an app, as a restarted pod would be. */
+  start(name: AppName): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,15 +51,17 @@ export async function startStack(names: readonly AppName[], env: Record<string, 
     ...env,
   });
   const apps = new Map<AppName, INestApplication>();
-  for (const name of names) {
+  const start = async (name: AppName) => {
     const app = await createService(SERVICES[name], config);
     await app.listen(0, '127.0.0.1');
     apps.set(name, app);
-  }
-  for (const app of apps.values()) {
+  };
+  const ready = async (app: INestApplication) => {
     const readiness = app.get(ReadinessRegistry);
     await waitFor(async () => (await readiness.evaluate()).ready, { description: 'apps ready', timeoutMs: 60_000 });
-  }
+  };
+  for (const name of names) await start(name);
+  for (const app of apps.values()) await ready(app);
   const api = apps.get('api');
   return {
     config,
@@ -67,6 +71,10 @@ export async function startStack(names: readonly AppName[], env: Record<string, 
     stop: async (name) => {
       await apps.get(name)?.close();
       apps.delete(name);
+    },
+    start: async (name) => {
+      await start(name);
+      await ready(apps.get(name)!);
     },
     close: async () => {
       for (const app of [...apps.values()].reverse()) await app.close();

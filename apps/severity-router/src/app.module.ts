@@ -4,6 +4,7 @@ import type { TocsinConfig } from '@tocsin/config';
 import { topicNames } from '@tocsin/contracts';
 import { KafkaModule } from '@tocsin/kafka';
 import { databaseModule, HealthModule, loggingModule, TocsinConfigModule } from '@tocsin/runtime';
+import { IncidentChangedHandler } from './incidents/incident-changed.handler';
 import { RecordProbeBatchHandler } from './ingest/commands/record-probe-batch.handler';
 import { ProbeResultsConsumer } from './ingest/probe-results.consumer';
 import { MonitorRepository } from './monitors/monitor.repository';
@@ -27,7 +28,7 @@ export class SeverityRouterModule {
           partitions: config.TOCSIN_TOPIC_PARTITIONS,
         }),
       ],
-      providers: [MonitorRepository, RecordProbeBatchHandler, ProbeResultsConsumer, OutboxRelay],
+      providers: [MonitorRepository, RecordProbeBatchHandler, IncidentChangedHandler, ProbeResultsConsumer, OutboxRelay],
     };
   }
 }

@@ -27,7 +27,7 @@ export function presentDelivery(d: DeliveryEntity) {
     dedup_key: d.dedup_key,
     sequence: d.sequence,
     status: d.status,
-    attempts: d.attempts,
+    attempt_count: d.attempts,
     next_attempt_at: d.next_attempt_at,
     last_http_status: d.last_http_status,
     last_error: d.last_error,

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { HEADERS, topicNames, type ProbeResult } from '@tocsin/contracts';
+import { WebhookReceiver, waitFor } from '@tocsin/testing';
+import { ApiClient, startStack, type Stack } from '../src';
+
+/** A router or dispatcher that stops and comes back neither loses an alert nor sends it twice. */
+describe('restarts', () => {
+  let stack: Stack;
+  let receiver: WebhookReceiver;
+  let api: ApiClient;
+  let tenantId: string;
+  let producer: Producer;
+  let clock = Date.now();
+
+  const failure = (monitorId: string): ProbeResult => ({
+    event_id: randomUUID(),
+    tenant_id: tenantId,
+    monitor_id: monitorId,
+    observed_at: new Date((clock += 1000)).toISOString(),
+    ok: false,
+    failure_layer: 'http',
+    http_status: 502,
+    error: 'HTTP 502',
+    source: 'kafka',
+  });
+
+  const produce = (results: ProbeResult[]) =>
+    producer.send({
+      topic: topicNames(stack.config.TOCSIN_TOPIC_NAMESPACE).probeResults,
+      messages: results.map((r) => ({ key: `${r.tenant_id}:${r.monitor_id}`, value: JSON.stringify(r), headers: { [HEADERS.tenantId]: r.tenant_id } })),
+    });
+
+  const monitor = async (slug: string) =>
+    (await api.post<{ id: string }>('/v1/monitors', { slug, name: slug, url: `https://${slug}.example.com/mcp` })).body.id;
+
+  beforeAll(async () => {
+    [stack, receiver] = await Promise.all([startStack(['api', 'severity-router', 'dispatcher']), WebhookReceiver.start()]);
+    ({ client: api, tenantId } = await ApiClient.tenant(stack.apiUrl, 'acme'));
+    await api.post('/v1/endpoints', { name: 'pager', url: receiver.url, retry_schedule_seconds: [0, 1, 1, 1] });
+    producer = new Kafka({ clientId: 'restarts', brokers: stack.config.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).producer({
+      idempotent: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await stack?.close();
+    await receiver?.close();
+  });
+
+  it('a router restarted between failures still pages exactly once', async () => {
+    const id = await monitor('router-restart');
+    const first = [failure(id), failure(id)];
+    await produce(first);
+    await waitFor(async () => (await api.get<{ consecutive_failures: number }>(`/v1/monitors/${id}/status`)).body.consecutive_failures === 2, {
+      description: 'two failures applied',
+    });
+    await stack.stop('severity-router');
+    await produce([...first, failure(id)]);
+    await stack.start('severity-router');
+    const [started] = await receiver.waitForEvent('downtime_started');
+    expect(started!.body).toMatchObject({ probe_count: 3, failure_layer: 'http', severity: 'P1' });
+    const status = await api.get<{ status: string; consecutive_failures: number }>(`/v1/monitors/${id}/status`);
+    expect(status.body).toMatchObject({ status: 'down', consecutive_failures: 3 });
+    expect(receiver.ofEvent('downtime_started')).toHaveLength(1);
+  });
+
+  it('a dispatcher stopped while a delivery is retrying delivers it after restart, once', async () => {
+    let failuresLeft = 1;
+    receiver.respondWith(() => (failuresLeft-- > 0 ? { status: 503, body: 'busy' } : { status: 200 }));
+    const id = await monitor('dispatcher-restart');
+    await produce([failure(id), failure(id), failure(id)]);
+    await receiver.waitForEvent('downtime_started', 2);
+    await stack.stop('dispatcher');
+    expect(receiver.ofEvent('downtime_started')).toHaveLength(2);
+    await stack.start('dispatcher');
+    const arrivals = await receiver.waitForEvent('downtime_started', 3);
+    const [failed, retried] = arrivals.slice(1);
+    expect(retried!.headers['webhook-id']).toBe(failed!.headers['webhook-id']);
+    expect(retried!.headers['x-tocsin-attempt']).toBe('2');
+    const delivery = await api.get<{ status: string; attempt_count: number; attempts: Array<{ outcome: string; http_status: number }> }>(
+      `/v1/deliveries/${String(retried!.headers['webhook-id'])}`,
+    );
+    expect(delivery.body).toMatchObject({ status: 'delivered', attempt_count: 2 });
+    expect(delivery.body.attempts.map((a) => [a.outcome, a.http_status])).toEqual([
+      ['failed', 503],
+      ['succeeded', 200],
+    ]);
+  });
+});
