@@ -40,8 +40,16 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     }
     throw err;
   }
-  const app = await createService(definition, config);
-  process.once('SIGTERM', () => app.get(ReadinessRegistry).startDraining());
-  await app.listen(config.PORT ?? definition.defaultPort, process.env.HOST ?? '0.0.0.0');
-  app.get(Logger).log(`${definition.name} listening on ${await app.getUrl()}`);
+  try {
+    const app = await createService(definition, config);
+    process.once('SIGTERM', () => app.get(ReadinessRegistry).startDraining());
+    await app.listen(config.PORT ?? definition.defaultPort, process.env.HOST ?? '0.0.0.0');
+    app.get(Logger).log(`${definition.name} listening on ${await app.getUrl()}`);
+  } catch (err) {
+    // Kafka or Postgres unreachable at boot: say which, then let the orchestrator restart us.
+    process.stderr.write(
+      `${JSON.stringify({ level: 60, time: Date.now(), service: definition.name, msg: `failed to start: ${(err as Error).message}` })}\n`,
+    );
+    process.exit(1);
+  }
 }
