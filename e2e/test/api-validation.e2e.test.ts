@@ -70,4 +70,13 @@ describe('the API refuses bad input with clear errors', () => {
     expect(new Set(slugs).size).toBe(slugs.length);
     expect((await api.get('/v1/monitors?cursor=garbage')).status).toBe(400);
   });
+
+  it('serves its OpenAPI document with the monitor body schema', async () => {
+    const res = await fetch(`${stack.apiUrl}/docs-json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: object } }> } }>> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/monitors', '/v1/endpoints', '/v1/incidents', '/v1/tenants']));
+    const body = doc.paths['/v1/monitors']!.post!.requestBody!.content['application/json']!.schema;
+    expect(Object.keys(body.properties)).toEqual(expect.arrayContaining(['slug', 'url', 'interval_seconds', 'confirm_after']));
+  });
 });

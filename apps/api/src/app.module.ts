@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
-import { topicNames } from '@tocsin/contracts';
-import { EventStore } from '@tocsin/event-store';
 import { KafkaModule } from '@tocsin/kafka';
-import { databaseModule, HealthModule, loggingModule, TocsinConfigModule } from '@tocsin/runtime';
+import { serviceModules } from '@tocsin/runtime';
 import { ADMIN_TOKEN } from './auth/admin-token';
 import { AdminGuard, TenantGuard } from './auth/guards';
 import { DeliveriesController } from './deliveries/deliveries.controller';
@@ -39,17 +36,9 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [
-        TocsinConfigModule.forRoot(config),
-        loggingModule(config, 'api'),
-        databaseModule(config),
-        HealthModule,
+        ...serviceModules(config, 'api'),
         CqrsModule.forRoot(),
-        KafkaModule.forRoot({
-          brokers: config.KAFKA_BROKERS,
-          clientId: `${config.KAFKA_CLIENT_ID}-api`,
-          topics: topicNames(config.TOCSIN_TOPIC_NAMESPACE),
-          partitions: config.TOCSIN_TOPIC_PARTITIONS,
-        }),
+        KafkaModule.forApp(config, 'api'),
       ],
       controllers: [
         TenantsController,
@@ -61,7 +50,6 @@ export class ApiModule {
       ],
       providers: [
         { provide: ADMIN_TOKEN, useValue: adminToken(config) },
-        { provide: EventStore, useFactory: (ds: DataSource) => new EventStore(ds), inject: [DataSource] },
         AdminGuard,
         TenantGuard,
         MonitorRepository,

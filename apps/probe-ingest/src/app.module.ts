@@ -1,8 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { TocsinConfig } from '@tocsin/config';
-import { topicNames } from '@tocsin/contracts';
 import { KafkaModule } from '@tocsin/kafka';
-import { databaseModule, HealthModule, loggingModule, TocsinConfigModule } from '@tocsin/runtime';
+import { serviceModules } from '@tocsin/runtime';
 import { ProberService } from './probing/prober.service';
 import { ProbeResultPublisher } from './publishing/probe-result.publisher';
 import { ProbeScheduler } from './scheduling/probe-scheduler.service';
@@ -13,16 +12,8 @@ export class ProbeIngestModule {
     return {
       module: ProbeIngestModule,
       imports: [
-        TocsinConfigModule.forRoot(config),
-        loggingModule(config, 'probe-ingest'),
-        databaseModule(config),
-        HealthModule,
-        KafkaModule.forRoot({
-          brokers: config.KAFKA_BROKERS,
-          clientId: `${config.KAFKA_CLIENT_ID}-probe-ingest`,
-          topics: topicNames(config.TOCSIN_TOPIC_NAMESPACE),
-          partitions: config.TOCSIN_TOPIC_PARTITIONS,
-        }),
+        ...serviceModules(config, 'probe-ingest'),
+        KafkaModule.forApp(config, 'probe-ingest'),
       ],
       providers: [ProberService, ProbeResultPublisher, ProbeScheduler],
     };

@@ -1,5 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
+import type { TocsinConfig } from '@tocsin/config';
+import { topicNames } from '@tocsin/contracts';
 import { nestLogCreator } from './kafka-logger';
 import { KafkaProducerService } from './kafka-producer.service';
 import { KafkaTopicsService } from './kafka-topics.service';
@@ -8,6 +10,16 @@ import { KAFKA_OPTIONS, type KafkaModuleOptions } from './kafka.options';
 @Global()
 @Module({})
 export class KafkaModule {
+  /** The Kafka client, producer and topics of one app, from the shared typed config. */
+  static forApp(config: TocsinConfig, app: string): DynamicModule {
+    return KafkaModule.forRoot({
+      brokers: config.KAFKA_BROKERS,
+      clientId: `${config.KAFKA_CLIENT_ID}-${app}`,
+      topics: topicNames(config.TOCSIN_TOPIC_NAMESPACE),
+      partitions: config.TOCSIN_TOPIC_PARTITIONS,
+    });
+  }
+
   static forRoot(options: KafkaModuleOptions): DynamicModule {
     return {
       module: KafkaModule,

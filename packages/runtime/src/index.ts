@@ -4,3 +4,4 @@ export * from './logging';
 export * from './database';
 export * from './bootstrap';
 export * from './polling-loop';
+export * from './service-modules';

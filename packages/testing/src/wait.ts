@@ -25,3 +25,10 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** The broker npm test started (or the cluster in KAFKA_BROKERS) for tests that need Kafka. */
+export function kafkaBrokersForTests(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run the tests through `npm test`, which starts a broker');
+  return brokers.split(',');
+}

@@ -40,17 +40,16 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
   private readonly logger = new Logger(RecordProbeBatchHandler.name);
   private readonly group: string;
   private readonly topics;
-  private readonly store: EventStore;
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly store: EventStore,
     private readonly monitors: MonitorRepository,
     private readonly eventBus: EventBus,
     @Inject(TOCSIN_CONFIG) config: TocsinConfig,
   ) {
     this.group = ROUTER_GROUP(config.TOCSIN_TOPIC_NAMESPACE);
     this.topics = topicNames(config.TOCSIN_TOPIC_NAMESPACE);
-    this.store = new EventStore(dataSource);
   }
 
   async execute(command: RecordProbeBatchCommand): Promise<BatchOutcome> {

@@ -1,0 +1,70 @@
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '@tocsin/database';
+import { createTestDatabase, type TestDatabase } from '@tocsin/testing';
+import { enqueueOutbox, EventStore, loadOffsets, markProcessed, relayOutboxBatch, storeOffset } from '../src';
+
+describe('event store on real Postgres', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = await new DataSource(dataSourceOptions(db.url, 4)).initialize();
+    store = new EventStore(ds);
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  const event = (n: number) => ({ type: 'Thing', schemaVersion: 1, data: { n } });
+
+  it('appends in order with versions and reads the stream back', async () => {
+    const first = await store.append(ds.manager, 's-1', 0, [event(1), event(2)], { tenant_id: 't' });
+    expect(first).toMatchObject({ ok: true, version: 2 });
+    const second = await store.append(ds.manager, 's-1', 2, [event(3)], { tenant_id: 't', causation_id: 'c' });
+    expect(second).toMatchObject({ ok: true, version: 3 });
+    const read = await store.readStream('s-1');
+    expect(read.map((e) => [e.streamVersion, e.data.n])).toEqual([[1, 1], [2, 2], [3, 3]]);
+    expect(read[2]!.metadata).toEqual({ tenant_id: 't', causation_id: 'c' });
+  });
+
+  it('reports a stale expected version as a conflict, writing nothing', async () => {
+    await store.append(ds.manager, 's-2', 0, [event(1)], { tenant_id: 't' });
+    const stale = await store.append(ds.manager, 's-2', 0, [event(99)], { tenant_id: 't' });
+    expect(stale).toEqual({ ok: false, reason: 'conflict', actualVersion: 1 });
+    expect((await store.readStream('s-2')).map((e) => e.data.n)).toEqual([1]);
+  });
+
+  it('lets two concurrent writers of one version have exactly one winner', async () => {
+    const attempts = await Promise.all(
+      [1, 2, 3].map((n) => ds.transaction((m) => store.append(m, 's-3', 0, [event(n)], { tenant_id: 't' }))),
+    );
+    expect(attempts.filter((a) => a.ok)).toHaveLength(1);
+    expect(await store.readStream('s-3')).toHaveLength(1);
+  });
+
+  it('keeps consumer offsets monotonic and remembers processed event ids', async () => {
+    await storeOffset(ds.manager, 'g', 'topic', 0, 10n);
+    await storeOffset(ds.manager, 'g', 'topic', 0, 7n);
+    expect((await loadOffsets(ds.manager, 'g', 'topic')).get(0)).toBe(10n);
+    const id = '0d6c6f6e-1d0e-4c41-9a3c-8e1f7e2b9a10';
+    expect(await markProcessed(ds.manager, 'g', id)).toBe(true);
+    expect(await markProcessed(ds.manager, 'g', id)).toBe(false);
+    expect(await markProcessed(ds.manager, 'other-group', id)).toBe(true);
+  });
+
+  it('relays the outbox in order and retries a batch whose publish failed', async () => {
+    await enqueueOutbox(
+      ds.manager,
+      [1, 2, 3].map((n) => ({ topic: 't', key: 'k', value: String(n), headers: {} })),
+    );
+    await expect(relayOutboxBatch(ds, async () => Promise.reject(new Error('broker down')))).rejects.toThrow('broker down');
+    const published: string[] = [];
+    expect(await relayOutboxBatch(ds, async (rows) => void published.push(...rows.map((r) => r.value)))).toBe(3);
+    expect(published).toEqual(['1', '2', '3']);
+    expect(await relayOutboxBatch(ds, async () => Promise.reject(new Error('nothing left to send')))).toBe(0);
+  });
+});
