@@ -69,6 +69,9 @@ describe('restarts', () => {
   });
 
   it('a dispatcher stopped while a delivery is retrying delivers it after restart, once', async () => {
+    // The retry is due well after the stop, so it is the restarted dispatcher that sends it.
+    const [endpoint] = (await api.get<{ data: Array<{ id: string }> }>('/v1/endpoints')).body.data;
+    await api.call('PATCH', `/v1/endpoints/${endpoint!.id}`, { retry_schedule_seconds: [0, 6] });
     let failuresLeft = 1;
     receiver.respondWith(() => (failuresLeft-- > 0 ? { status: 503, body: 'busy' } : { status: 200 }));
     const id = await monitor('dispatcher-restart');

@@ -40,3 +40,15 @@ export async function markProcessed(manager: EntityManager, group: string, event
   );
   return rows.length === 1;
 }
+
+/** The batch form of markProcessed: returns the ids this group had not processed before. */
+export async function markProcessedMany(manager: EntityManager, group: string, eventIds: readonly string[]): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const rows: Array<{ event_id: string }> = await manager.query(
+    `INSERT INTO processed_messages (consumer_group, event_id)
+     SELECT $1, id FROM unnest($2::uuid[]) AS id
+     ON CONFLICT DO NOTHING RETURNING event_id`,
+    [group, [...new Set(eventIds)]],
+  );
+  return new Set(rows.map((r) => r.event_id));
+}

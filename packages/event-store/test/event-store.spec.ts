@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@tocsin/database';
 import { createTestDatabase, type TestDatabase } from '@tocsin/testing';
-import { enqueueOutbox, EventStore, loadOffsets, markProcessed, relayOutboxBatch, storeOffset } from '../src';
+import { enqueueOutbox, EventStore, loadOffsets, markProcessed, markProcessedMany, relayOutboxBatch, storeOffset } from '../src';
 
 describe('event store on real Postgres', () => {
   let db: TestDatabase;
@@ -66,5 +66,27 @@ describe('event store on real Postgres', () => {
     expect(await relayOutboxBatch(ds, async (rows) => void published.push(...rows.map((r) => r.value)))).toBe(3);
     expect(published).toEqual(['1', '2', '3']);
     expect(await relayOutboxBatch(ds, async () => Promise.reject(new Error('nothing left to send')))).toBe(0);
+  });
+});
+
+describe('markProcessedMany', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = await new DataSource(dataSourceOptions(db.url, 2)).initialize();
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  it('returns only ids the group has not seen, once each', async () => {
+    const [a, b, c] = ['1f0f5d8e-3c59-4c3f-9d0e-2a7b6c5d4e01', '1f0f5d8e-3c59-4c3f-9d0e-2a7b6c5d4e02', '1f0f5d8e-3c59-4c3f-9d0e-2a7b6c5d4e03'];
+    expect(await markProcessedMany(ds.manager, 'g', [a!, b!, a!])).toEqual(new Set([a, b]));
+    expect(await markProcessedMany(ds.manager, 'g', [b!, c!])).toEqual(new Set([c]));
+    expect(await markProcessedMany(ds.manager, 'g', [])).toEqual(new Set());
   });
 });

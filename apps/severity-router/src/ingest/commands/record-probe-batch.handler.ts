@@ -7,7 +7,7 @@ import {
   enqueueOutbox,
   EventStore,
   loadOffsets,
-  markProcessed,
+  markProcessedMany,
   storeOffset,
   type NewEvent,
   type OutboxMessage,
@@ -73,23 +73,26 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     const working = new Map<string, Working>();
     const outbox: OutboxMessage[] = [];
     let applied = 0;
-    let replayed = 0;
     let duplicates = 0;
     let rejected = 0;
 
-    for (const record of command.records) {
-      if (BigInt(record.offset) < stored) {
-        replayed++;
-        continue;
-      }
-      const parsed = parseProbeRecord(record);
-      if (!parsed.ok) {
+    const fresh = command.records.filter((record) => BigInt(record.offset) >= stored);
+    const replayed = command.records.length - fresh.length;
+    const parsed = fresh.map((record) => ({ record, parsed: parseProbeRecord(record) }));
+    const firstSeen = await markProcessedMany(
+      manager,
+      this.group,
+      parsed.flatMap(({ parsed: p }) => (p.ok ? [p.probe.event_id] : [])),
+    );
+    for (const { record, parsed: result } of parsed) {
+      if (!result.ok) {
         rejected++;
-        outbox.push(this.deadLetter(command, record, parsed.reason));
+        outbox.push(this.deadLetter(command, record, result.reason));
         continue;
       }
-      const probe = parsed.probe;
-      if (!(await markProcessed(manager, this.group, probe.event_id))) {
+      const probe = result.probe;
+      // Each id counts once, even when a batch carries it twice.
+      if (!firstSeen.delete(probe.event_id)) {
         duplicates++;
         continue;
       }
