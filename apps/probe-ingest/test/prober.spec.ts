@@ -8,7 +8,7 @@ describe('probing real servers', () => {
   let http: Server;
   let httpBase: string;
   let mcp: TestMcpServer;
-  const prober = new ProberService();
+  const prober = new ProberService({ TOCSIN_ALLOW_PRIVATE_URLS: true });
 
   beforeAll(async () => {
     http = createServer((req, res) => res.writeHead(req.url === '/down' ? 503 : 200).end('ok'));
@@ -47,5 +47,14 @@ describe('probing real servers', () => {
     mcp.setMode('tools_list_error');
     await expect(prober.probe(monitor)).resolves.toMatchObject({ ok: false, failure_layer: 'tools_list' });
     mcp.setMode('ok');
+  });
+
+  it('refuses private targets unless private URLs are allowed', async () => {
+    const guarded = new ProberService({ TOCSIN_ALLOW_PRIVATE_URLS: false });
+    const monitor = { kind: 'mcp' as const, url: mcp.url, timeout_ms: 2000, headers: {} };
+    await expect(guarded.probe(monitor)).resolves.toMatchObject({ ok: false, failure_layer: 'transport', error: expect.stringMatching(/refused/) });
+    const byName = await guarded.probe({ ...monitor, kind: 'http', url: `http://localhost:${mcp.port}/` });
+    expect(byName).toMatchObject({ ok: false, failure_layer: 'transport' });
+    await guarded.onApplicationShutdown();
   });
 });

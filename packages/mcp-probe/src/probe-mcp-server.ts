@@ -27,7 +27,7 @@ export async function probeMcpServer(url: string, options: McpProbeOptions): Pro
   const target = parseHttpUrl(url);
   if (!target) return invalidUrlOutcome();
   const deadline = new ProbeDeadline(options.timeoutMs, options.signal);
-  const dispatcher = new Agent();
+  const dispatcher = new Agent(options.lookup ? { connect: { lookup: options.lookup } } : {});
   try {
     const ctx: ProbeContext = {
       url: target,

@@ -1,3 +1,5 @@
+import type { LookupFunction } from 'node:net';
+
 /** Mirrors `FailureLayer` in @tocsin/contracts (DESIGN §2). */
 export type McpFailureLayer = 'transport' | 'http' | 'initialize' | 'tools_list';
 
@@ -47,4 +49,6 @@ export interface McpProbeOptions {
   headers?: Record<string, string>;
   /** Aborting it makes probeMcpServer reject with the signal's reason: a cancelled probe has no outcome. */
   signal?: AbortSignal;
+  /** A socket `lookup` for every connection (e.g. an SSRF guard refusing private addresses). */
+  lookup?: LookupFunction;
 }

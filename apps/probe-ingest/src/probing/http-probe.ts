@@ -1,4 +1,5 @@
-import { request } from 'undici';
+import type { LookupFunction } from 'node:net';
+import { Agent, request } from 'undici';
 import type { FailureLayer } from '@tocsin/contracts';
 
 export interface ProbeOutcome {
@@ -12,7 +13,14 @@ export interface ProbeOutcome {
 }
 
 /** A plain HTTP service: a 2xx answer within the timeout is up; anything else says which layer failed. */
-export async function probeHttpService(url: string, options: { timeoutMs: number; headers?: Record<string, string> }): Promise<ProbeOutcome> {
+export interface HttpProbeOptions {
+  readonly timeoutMs: number;
+  readonly headers?: Record<string, string>;
+  /** The connection pool to use, e.g. one whose connect-time lookup refuses private addresses. */
+  readonly dispatcher?: Agent;
+}
+
+export async function probeHttpService(url: string, options: HttpProbeOptions): Promise<ProbeOutcome> {
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   try {
@@ -20,6 +28,7 @@ export async function probeHttpService(url: string, options: { timeoutMs: number
       method: 'GET',
       headers: { 'user-agent': 'Tocsin-probe', ...options.headers },
       signal: AbortSignal.timeout(options.timeoutMs),
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
@@ -31,4 +40,8 @@ export async function probeHttpService(url: string, options: { timeoutMs: number
     const message = `${(err as Error).message}${cause ? `: ${cause.message}` : ''}`.slice(0, 300);
     return { ok: false, failure_layer: 'transport', error: message, latency_ms: latency() };
   }
+}
+
+export function guardedAgent(lookup: LookupFunction): Agent {
+  return new Agent({ connect: { lookup } });
 }
