@@ -31,6 +31,8 @@ describe('restarts', () => {
       messages: results.map((r) => ({ key: `${r.tenant_id}:${r.monitor_id}`, value: JSON.stringify(r), headers: { [HEADERS.tenantId]: r.tenant_id } })),
     });
 
+  let routerMonitorId: string;
+
   const monitor = async (slug: string) =>
     (await api.post<{ id: string }>('/v1/monitors', { slug, name: slug, url: `https://${slug}.example.com/mcp` })).body.id;
 
@@ -53,6 +55,7 @@ describe('restarts', () => {
 
   it('a router restarted between failures still pages exactly once', async () => {
     const id = await monitor('router-restart');
+    routerMonitorId = id;
     const first = [failure(id), failure(id)];
     await produce(first);
     await waitFor(async () => (await api.get<{ consecutive_failures: number }>(`/v1/monitors/${id}/status`)).body.consecutive_failures === 2, {
@@ -92,5 +95,23 @@ describe('restarts', () => {
       ['failed', 503],
       ['succeeded', 200],
     ]);
+  });
+
+  it('a probe-results topic re-created from scratch is consumed from its start, not skipped', async () => {
+    const admin = new Kafka({ clientId: 'restarts-admin', brokers: stack.config.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+    const topic = topicNames(stack.config.TOCSIN_TOPIC_NAMESPACE).probeResults;
+    await admin.connect();
+    try {
+      await stack.stop('severity-router');
+      await admin.deleteTopics({ topics: [topic] });
+      await waitFor(async () => !(await admin.listTopics()).includes(topic), { description: 'topic deleted' });
+      await stack.start('severity-router');
+    } finally {
+      await admin.disconnect();
+    }
+    // Offset 0 of the new topic, on the partition whose stored offset is already past it.
+    await produce([{ ...failure(routerMonitorId), ok: true, failure_layer: undefined, error: undefined, http_status: 200 }]);
+    const [resolved] = await receiver.waitForEvent('downtime_resolved');
+    expect(resolved!.body.server_slug).toBe('router-restart');
   });
 });

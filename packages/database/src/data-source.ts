@@ -10,6 +10,7 @@ import {
   StoredEventEntity,
 } from './entities/read-models.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
+import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
 
 export const ENTITIES = [
   TenantEntity,
@@ -22,7 +23,7 @@ export const ENTITIES = [
   StoredEventEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1763800000000];
+export const MIGRATIONS = [InitialSchema1763800000000, OffsetsPerCluster1763900000000];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {

@@ -16,7 +16,7 @@ describe('migrations on real Postgres', () => {
 
   beforeAll(async () => {
     // The database does not exist yet: prepareDatabase creates it, then migrates.
-    expect(await prepareDatabase(db.url)).toEqual(['InitialSchema1763800000000']);
+    expect(await prepareDatabase(db.url)).toEqual(['InitialSchema1763800000000', 'OffsetsPerCluster1763900000000']);
   });
 
   afterAll(async () => {

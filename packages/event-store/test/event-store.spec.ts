@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@tocsin/database';
 import { createTestDatabase, type TestDatabase } from '@tocsin/testing';
-import { enqueueOutbox, EventStore, loadOffsets, markProcessed, markProcessedMany, relayOutboxBatch, storeOffset } from '../src';
+import { enqueueOutbox, EventStore, freshRecords, markProcessed, markProcessedMany, relayOutboxBatch, storeOffset } from '../src';
 
 describe('event store on real Postgres', () => {
   let db: TestDatabase;
@@ -46,10 +46,27 @@ describe('event store on real Postgres', () => {
     expect(await store.readStream('s-3')).toHaveLength(1);
   });
 
-  it('keeps consumer offsets monotonic and remembers processed event ids', async () => {
-    await storeOffset(ds.manager, 'g', 'topic', 0, 10n);
-    await storeOffset(ds.manager, 'g', 'topic', 0, 7n);
-    expect((await loadOffsets(ds.manager, 'g', 'topic')).get(0)).toBe(10n);
+  it('skips records below the stored offset, per cluster, and never moves it backwards', async () => {
+    const scope = { group: 'g', clusterId: 'cluster-a', topic: 'topic', partition: 0 };
+    const records = [8, 9, 10, 11].map((n) => ({ offset: String(n) }));
+    expect(await freshRecords(ds.manager, scope, records, '12')).toEqual({ fresh: records, replayed: 0 });
+    await storeOffset(ds.manager, scope, 10n);
+    await storeOffset(ds.manager, scope, 7n);
+    expect(await freshRecords(ds.manager, scope, records, '12')).toEqual({ fresh: records.slice(2), replayed: 2 });
+    // Another cluster's partition 0 is another partition: nothing of it was applied.
+    expect(await freshRecords(ds.manager, { ...scope, clusterId: 'cluster-b' }, records, '12')).toMatchObject({ replayed: 0 });
+  });
+
+  it('ignores a stored offset past the end of a re-created topic', async () => {
+    const scope = { group: 'g', clusterId: 'cluster-a', topic: 'recreated', partition: 0 };
+    await storeOffset(ds.manager, scope, 500n);
+    const records = [0, 1].map((n) => ({ offset: String(n) }));
+    expect(await freshRecords(ds.manager, scope, records, '2')).toEqual({ fresh: records, replayed: 0, staleOffset: 500n });
+    await storeOffset(ds.manager, scope, 2n, true);
+    expect(await freshRecords(ds.manager, scope, records, '2')).toEqual({ fresh: [], replayed: 2 });
+  });
+
+  it('remembers processed event ids per group', async () => {
     const id = '0d6c6f6e-1d0e-4c41-9a3c-8e1f7e2b9a10';
     expect(await markProcessed(ds.manager, 'g', id)).toBe(true);
     expect(await markProcessed(ds.manager, 'g', id)).toBe(false);

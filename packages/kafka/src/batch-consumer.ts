@@ -10,8 +10,12 @@ export interface ConsumedRecord {
 }
 
 export interface ConsumedBatch {
+  /** Offsets are only meaningful within one cluster; stored offsets are keyed by it. */
+  readonly clusterId: string;
   readonly topic: string;
   readonly partition: number;
+  /** The partition's end when the batch was fetched: a stored offset beyond it is stale. */
+  readonly highWatermark: string;
   readonly records: readonly ConsumedRecord[];
 }
 
@@ -29,6 +33,7 @@ export class TransactionalBatchConsumer {
   private readonly logger: Logger;
   private consumer: Consumer | undefined;
   private joinedGroup = false;
+  private clusterId = '';
 
   constructor(
     private readonly kafka: Kafka,
@@ -42,6 +47,13 @@ export class TransactionalBatchConsumer {
   }
 
   async start(handle: (batch: ConsumedBatch) => Promise<void>): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      this.clusterId = (await admin.describeCluster()).clusterId;
+    } finally {
+      await admin.disconnect();
+    }
     const consumer = this.kafka.consumer({ groupId: this.options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => (this.joinedGroup = true));
@@ -65,8 +77,10 @@ export class TransactionalBatchConsumer {
   ): Promise<void> {
     if (batch.messages.length === 0) return;
     await handle({
+      clusterId: this.clusterId,
       topic: batch.topic,
       partition: batch.partition,
+      highWatermark: batch.highWatermark,
       records: batch.messages.map((m) => ({
         offset: m.offset,
         key: m.key?.toString('utf8') ?? null,

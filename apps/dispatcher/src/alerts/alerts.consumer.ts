@@ -34,8 +34,8 @@ export class AlertsConsumer implements OnApplicationBootstrap, OnApplicationShut
     await this.consumer.start((batch) => this.onBatch(batch));
   }
 
-  private async onBatch({ topic, partition, records }: ConsumedBatch): Promise<void> {
-    const outcome = await this.commandBus.execute(new FanOutAlertsCommand(topic, partition, records));
+  private async onBatch(batch: ConsumedBatch): Promise<void> {
+    const outcome = await this.commandBus.execute(new FanOutAlertsCommand(batch));
     if (outcome.created > 0) this.worker.nudge();
   }
 

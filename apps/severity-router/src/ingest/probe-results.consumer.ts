@@ -43,8 +43,8 @@ export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicati
     await this.consumer.start((batch) => this.onBatch(batch));
   }
 
-  private async onBatch({ topic, partition, records }: ConsumedBatch): Promise<void> {
-    const outcome = await this.commandBus.execute(new RecordProbeBatchCommand(topic, partition, records));
+  private async onBatch(batch: ConsumedBatch): Promise<void> {
+    const outcome = await this.commandBus.execute(new RecordProbeBatchCommand(batch));
     this.results.inc({ outcome: 'applied' }, outcome.applied);
     this.results.inc({ outcome: 'replayed' }, outcome.replayed);
     this.results.inc({ outcome: 'duplicate' }, outcome.duplicates);

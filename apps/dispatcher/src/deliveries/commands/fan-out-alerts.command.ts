@@ -1,8 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 
-import type { ConsumedRecord } from '@tocsin/kafka';
-
-export type AlertRecord = Pick<ConsumedRecord, 'offset' | 'value'>;
+import type { ConsumedBatch } from '@tocsin/kafka';
 
 export interface FanOutOutcome {
   readonly created: number;
@@ -12,11 +10,7 @@ export interface FanOutOutcome {
 
 /** Turns one partition's batch of alerts into deliveries, in one transaction with its offsets. */
 export class FanOutAlertsCommand extends Command<FanOutOutcome> {
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-    readonly records: readonly AlertRecord[],
-  ) {
+  constructor(readonly batch: ConsumedBatch) {
     super();
   }
 }

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
 import { alertEventSchema, describeIssues, parseWith } from '@tocsin/contracts';
 import type { EndpointEntity } from '@tocsin/database';
-import { loadOffsets, markProcessed, storeOffset } from '@tocsin/event-store';
+import { freshRecords, markProcessed, storeOffset } from '@tocsin/event-store';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
 import { endpointMatches } from '../../endpoints/endpoint-matcher';
 import { DeliveryRepository } from '../delivery.repository';
@@ -26,17 +26,18 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
     this.group = DISPATCHER_GROUP(config.TOCSIN_TOPIC_NAMESPACE);
   }
 
-  async execute({ topic, partition, records }: FanOutAlertsCommand): Promise<FanOutOutcome> {
+  async execute({ batch }: FanOutAlertsCommand): Promise<FanOutOutcome> {
+    const { topic, partition, records } = batch;
+    const scope = { group: this.group, clusterId: batch.clusterId, topic, partition };
     return this.dataSource.transaction(async (manager) => {
-      const stored = (await loadOffsets(manager, this.group, topic)).get(partition) ?? -1n;
+      const { fresh, replayed: skipped, staleOffset } = await freshRecords(manager, scope, records, batch.highWatermark);
+      if (staleOffset !== undefined) {
+        this.logger.warn(`${topic}[${partition}]: stored offset ${staleOffset} is past the end (${batch.highWatermark}); the topic was re-created, starting over`);
+      }
       let created = 0;
-      let replayed = 0;
+      let replayed = skipped;
       let invalid = 0;
-      for (const record of records) {
-        if (BigInt(record.offset) < stored) {
-          replayed++;
-          continue;
-        }
+      for (const record of fresh) {
         const parsed = parseAlert(record.value);
         if (!parsed.ok) {
           // Alerts come only from the router's outbox; a bad one is a bug to see, not to retry forever.
@@ -59,7 +60,7 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
         }
       }
       const last = records.at(-1);
-      if (last) await storeOffset(manager, this.group, topic, partition, BigInt(last.offset) + 1n);
+      if (last) await storeOffset(manager, scope, BigInt(last.offset) + 1n, staleOffset !== undefined);
       return { created, replayed, invalid };
     });
   }

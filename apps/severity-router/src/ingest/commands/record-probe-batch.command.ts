@@ -1,6 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 
-import type { ConsumedRecord } from '@tocsin/kafka';
+import type { ConsumedBatch } from '@tocsin/kafka';
 
 export interface BatchOutcome {
   readonly applied: number;
@@ -12,11 +12,7 @@ export interface BatchOutcome {
 
 /** Applies one partition's batch of probe results in one transaction with its offsets. */
 export class RecordProbeBatchCommand extends Command<BatchOutcome> {
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-    readonly records: readonly ConsumedRecord[],
-  ) {
+  constructor(readonly batch: ConsumedBatch) {
     super();
   }
 }

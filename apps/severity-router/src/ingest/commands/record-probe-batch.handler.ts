@@ -6,7 +6,7 @@ import { HEADERS, monitorStreamId, topicNames } from '@tocsin/contracts';
 import {
   enqueueOutbox,
   EventStore,
-  loadOffsets,
+  freshRecords,
   markProcessedMany,
   storeOffset,
   type NewEvent,
@@ -19,7 +19,7 @@ import { IncidentChanged } from '../../incidents/incident-changed.event';
 import { recordProbe, type MonitorSettings, type MonitorState } from '../../monitors/monitor.aggregate';
 import { MonitorRepository } from '../../monitors/monitor.repository';
 import { parseProbeRecord } from '../parse-probe-record';
-import type { ConsumedRecord } from '@tocsin/kafka';
+import type { ConsumedBatch, ConsumedRecord } from '@tocsin/kafka';
 import { RecordProbeBatchCommand, type BatchOutcome } from './record-probe-batch.command';
 
 interface Working {
@@ -52,32 +52,35 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     this.topics = topicNames(config.TOCSIN_TOPIC_NAMESPACE);
   }
 
-  async execute(command: RecordProbeBatchCommand): Promise<BatchOutcome> {
+  async execute({ batch }: RecordProbeBatchCommand): Promise<BatchOutcome> {
     const changed: IncidentChanged[] = [];
+    const scope = { group: this.group, clusterId: batch.clusterId, topic: batch.topic, partition: batch.partition };
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const result = await this.applyBatch(manager, command, changed);
-      const last = command.records.at(-1);
-      if (last) await storeOffset(manager, this.group, command.topic, command.partition, BigInt(last.offset) + 1n);
-      return result;
+      const { fresh, replayed, staleOffset } = await freshRecords(manager, scope, batch.records, batch.highWatermark);
+      if (staleOffset !== undefined) {
+        this.logger.warn(`${batch.topic}[${batch.partition}]: stored offset ${staleOffset} is past the end (${batch.highWatermark}); the topic was re-created, starting over`);
+      }
+      const result = await this.applyRecords(manager, batch, fresh, changed);
+      const last = batch.records.at(-1);
+      if (last) await storeOffset(manager, scope, BigInt(last.offset) + 1n, staleOffset !== undefined);
+      return { ...result, replayed };
     });
     changed.forEach((event) => this.eventBus.publish(event));
     return outcome;
   }
 
-  private async applyBatch(
+  private async applyRecords(
     manager: EntityManager,
-    command: RecordProbeBatchCommand,
+    batch: ConsumedBatch,
+    fresh: readonly ConsumedRecord[],
     changed: IncidentChanged[],
-  ): Promise<BatchOutcome> {
-    const stored = (await loadOffsets(manager, this.group, command.topic)).get(command.partition) ?? -1n;
+  ): Promise<Omit<BatchOutcome, 'replayed'>> {
     const working = new Map<string, Working>();
     const outbox: OutboxMessage[] = [];
     let applied = 0;
     let duplicates = 0;
     let rejected = 0;
 
-    const fresh = command.records.filter((record) => BigInt(record.offset) >= stored);
-    const replayed = command.records.length - fresh.length;
     const parsed = fresh.map((record) => ({ record, parsed: parseProbeRecord(record) }));
     const firstSeen = await markProcessedMany(
       manager,
@@ -87,7 +90,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     for (const { record, parsed: result } of parsed) {
       if (!result.ok) {
         rejected++;
-        outbox.push(this.deadLetter(command, record, result.reason));
+        outbox.push(this.deadLetter(batch, record, result.reason));
         continue;
       }
       const probe = result.probe;
@@ -99,7 +102,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
       const monitor = await this.workingCopy(manager, working, probe.tenant_id, probe.monitor_id);
       if (!monitor) {
         rejected++;
-        outbox.push(this.deadLetter(command, record, `unknown monitor "${probe.monitor_id}" for tenant "${probe.tenant_id}"`));
+        outbox.push(this.deadLetter(batch, record, `unknown monitor "${probe.monitor_id}" for tenant "${probe.tenant_id}"`));
         continue;
       }
       const decision = recordProbe(monitor.state, probe, monitor.settings);
@@ -133,7 +136,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
       await this.monitors.saveSnapshot(manager, monitor.settings, monitor.state);
     }
     await enqueueOutbox(manager, outbox);
-    return { applied, replayed, duplicates, rejected, alerts };
+    return { applied, duplicates, rejected, alerts };
   }
 
   private async workingCopy(
@@ -159,8 +162,8 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     return copy;
   }
 
-  private deadLetter(command: RecordProbeBatchCommand, record: ConsumedRecord, reason: string): OutboxMessage {
-    this.logger.warn(`dead-lettering ${command.topic}[${command.partition}]@${record.offset}: ${reason}`);
+  private deadLetter(batch: ConsumedBatch, record: ConsumedRecord, reason: string): OutboxMessage {
+    this.logger.warn(`dead-lettering ${batch.topic}[${batch.partition}]@${record.offset}: ${reason}`);
     return {
       topic: this.topics.probeResultsDlq,
       key: record.key ?? '',
@@ -168,8 +171,8 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
       headers: {
         ...record.headers,
         [HEADERS.dlqReason]: reason,
-        [HEADERS.dlqSourceTopic]: command.topic,
-        [HEADERS.dlqSourcePartition]: String(command.partition),
+        [HEADERS.dlqSourceTopic]: batch.topic,
+        [HEADERS.dlqSourcePartition]: String(batch.partition),
         [HEADERS.dlqSourceOffset]: record.offset,
       },
     };
