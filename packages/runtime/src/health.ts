@@ -20,7 +20,7 @@ export class ReadinessRegistry {
   }
 
   async evaluate(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
-    const results: Record<string, boolean> = { draining: !this.draining };
+    const results: Record<string, boolean> = { accepting_traffic: !this.draining };
     for (const [name, check] of this.checks) {
       try {
         results[name] = await check();

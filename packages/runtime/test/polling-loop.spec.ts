@@ -46,11 +46,11 @@ describe('ReadinessRegistry', () => {
     registry.register('database', async () => {
       throw new Error('down');
     });
-    expect(await registry.evaluate()).toEqual({ ready: false, checks: { draining: true, consumer: false, database: false } });
+    expect(await registry.evaluate()).toEqual({ ready: false, checks: { accepting_traffic: true, consumer: false, database: false } });
     consumerJoined = true;
     registry.register('database', async () => true);
     expect((await registry.evaluate()).ready).toBe(true);
     registry.startDraining();
-    expect(await registry.evaluate()).toMatchObject({ ready: false, checks: { draining: false } });
+    expect(await registry.evaluate()).toMatchObject({ ready: false, checks: { accepting_traffic: false } });
   });
 });
