@@ -1,2 +1,3 @@
 export * from './stack';
 export * from './api-client';
+export * from './external-prober';

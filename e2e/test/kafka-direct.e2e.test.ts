@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { HEADERS, topicNames, type ProbeResult } from '@tocsin/contracts';
 import { WebhookReceiver, waitFor } from '@tocsin/testing';
-import { ApiClient, startStack, type Stack } from '../src';
+import { ApiClient, ExternalProber, startStack, type Stack } from '../src';
 
 /**
  * Teams whose own probers produce straight to Kafka: no probe-ingest, a plain kafkajs
@@ -15,8 +14,7 @@ describe('probe results produced straight to Kafka', () => {
   let tenantId: string;
   let monitorId: string;
   let secret: string;
-  let kafka: Kafka;
-  let producer: Producer;
+  let prober: ExternalProber;
   let topics: ReturnType<typeof topicNames>;
   let clock = Date.now();
 
@@ -31,14 +29,6 @@ describe('probe results produced straight to Kafka', () => {
     ...extra,
   });
 
-  const produce = (...records: Array<{ value: string; key?: string; headers?: Record<string, string> }>) =>
-    producer.send({
-      topic: topics.probeResults,
-      messages: records.map((r) => ({ key: r.key ?? `${tenantId}:${monitorId}`, value: r.value, headers: r.headers ?? {} })),
-    });
-  const produceResults = (...results: ProbeResult[]) =>
-    produce(...results.map((r) => ({ value: JSON.stringify(r), headers: { [HEADERS.tenantId]: r.tenant_id } })));
-
   beforeAll(async () => {
     [stack, receiver] = await Promise.all([startStack(['api', 'severity-router', 'dispatcher']), WebhookReceiver.start()]);
     topics = topicNames(stack.config.TOCSIN_TOPIC_NAMESPACE);
@@ -52,20 +42,18 @@ describe('probe results produced straight to Kafka', () => {
       confirm_after: 3,
     });
     monitorId = monitor.body.id;
-    kafka = new Kafka({ clientId: 'external-prober', brokers: stack.config.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
-    producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
+    prober = await ExternalProber.connect(stack);
   });
 
   afterAll(async () => {
-    await producer?.disconnect();
+    await prober?.disconnect();
     await stack?.close();
     await receiver?.close();
   });
 
   it('opens one incident after three failures, signed and with the layer from the record', async () => {
     const failures = [result(false), result(false), result(false)];
-    await produceResults(...failures);
+    await prober.send(...failures);
     const [started] = await receiver.waitForEvent('downtime_started');
     expect(started!.body).toMatchObject({
       failure_layer: 'initialize',
@@ -78,8 +66,8 @@ describe('probe results produced straight to Kafka', () => {
     expect(WebhookReceiver.verify(secret, started!)).toBe(true);
 
     // The same records again (a producer retry or replay) change nothing.
-    await produceResults(...failures);
-    await produceResults(result(true));
+    await prober.send(...failures);
+    await prober.send(result(true));
     await receiver.waitForEvent('downtime_resolved');
     expect(receiver.ofEvent('downtime_started')).toHaveLength(1);
     expect(receiver.ofEvent('downtime_resolved')).toHaveLength(1);
@@ -88,14 +76,14 @@ describe('probe results produced straight to Kafka', () => {
 
   it('accepts the monitor slug in place of its id', async () => {
     const bySlug = (ok: boolean) => result(ok, { monitor_id: 'search-mcp' });
-    await produceResults(bySlug(false), bySlug(false), bySlug(false));
+    await prober.send(bySlug(false), bySlug(false), bySlug(false));
     const opened = await receiver.waitForEvent('downtime_started', 2);
     expect(opened[1]!.body.dedup_key).not.toBe(opened[0]!.body.dedup_key);
     expect(opened[1]!.body.sequence).toBe(3);
   });
 
   it('sends malformed records to the DLQ with a reason and keeps consuming', async () => {
-    const consumer = kafka.consumer({ groupId: `dlq-reader-${randomUUID()}` });
+    const consumer = prober.kafka.consumer({ groupId: `dlq-reader-${randomUUID()}` });
     const dead: Array<{ value: string; reason: string }> = [];
     await consumer.connect();
     await consumer.subscribe({ topic: topics.probeResultsDlq, fromBeginning: true });
@@ -105,13 +93,15 @@ describe('probe results produced straight to Kafka', () => {
       },
     });
     try {
-      await produce(
-        { value: 'not json at all' },
-        { value: JSON.stringify({ ...result(false), failure_layer: 'dns' }) },
-        { value: JSON.stringify(result(false, { tenant_id: randomUUID() })) },
-        { value: JSON.stringify(result(false)), headers: { [HEADERS.tenantId]: 'someone-else' } },
+      // One key, so the four land on one partition and reach the DLQ in this order.
+      const key = `${tenantId}:${monitorId}`;
+      await prober.sendRaw(
+        { key, value: 'not json at all' },
+        { key, value: JSON.stringify({ ...result(false), failure_layer: 'dns' }) },
+        { key, value: JSON.stringify(result(false, { tenant_id: randomUUID() })) },
+        { key, value: JSON.stringify(result(false)), headers: { [HEADERS.tenantId]: 'someone-else' } },
       );
-      await produceResults(result(true));
+      await prober.send(result(true));
       await receiver.waitForEvent('downtime_resolved', 2);
       await waitFor(() => dead.length >= 4, { description: 'four DLQ records' });
       expect(dead.map((d) => d.reason)).toEqual([
@@ -130,7 +120,7 @@ describe('probe results produced straight to Kafka', () => {
   });
 
   it('commits the router group offset past every record it consumed', async () => {
-    const admin = kafka.admin();
+    const admin = prober.kafka.admin();
     await admin.connect();
     try {
       const end = await admin.fetchTopicOffsets(topics.probeResults);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
-import { HEADERS, topicNames, type ProbeResult } from '@tocsin/contracts';
+import { topicNames, type ProbeResult } from '@tocsin/contracts';
 import { WebhookReceiver, waitFor } from '@tocsin/testing';
-import { ApiClient, startStack, type Stack } from '../src';
+import { ApiClient, ExternalProber, startStack, type Stack } from '../src';
 
 /** A router or dispatcher that stops and comes back neither loses an alert nor sends it twice. */
 describe('restarts', () => {
@@ -10,7 +9,7 @@ describe('restarts', () => {
   let receiver: WebhookReceiver;
   let api: ApiClient;
   let tenantId: string;
-  let producer: Producer;
+  let prober: ExternalProber;
   let clock = Date.now();
 
   const failure = (monitorId: string): ProbeResult => ({
@@ -25,11 +24,7 @@ describe('restarts', () => {
     source: 'kafka',
   });
 
-  const produce = (results: ProbeResult[]) =>
-    producer.send({
-      topic: topicNames(stack.config.TOCSIN_TOPIC_NAMESPACE).probeResults,
-      messages: results.map((r) => ({ key: `${r.tenant_id}:${r.monitor_id}`, value: JSON.stringify(r), headers: { [HEADERS.tenantId]: r.tenant_id } })),
-    });
+  const produce = (results: ProbeResult[]) => prober.send(...results);
 
   let routerMonitorId: string;
 
@@ -40,15 +35,11 @@ describe('restarts', () => {
     [stack, receiver] = await Promise.all([startStack(['api', 'severity-router', 'dispatcher']), WebhookReceiver.start()]);
     ({ client: api, tenantId } = await ApiClient.tenant(stack.apiUrl, 'acme'));
     await api.post('/v1/endpoints', { name: 'pager', url: receiver.url, retry_schedule_seconds: [0, 1, 1, 1] });
-    producer = new Kafka({ clientId: 'restarts', brokers: stack.config.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).producer({
-      idempotent: true,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
+    prober = await ExternalProber.connect(stack);
   });
 
   afterAll(async () => {
-    await producer?.disconnect();
+    await prober?.disconnect();
     await stack?.close();
     await receiver?.close();
   });
@@ -98,7 +89,7 @@ describe('restarts', () => {
   });
 
   it('a probe-results topic re-created from scratch is consumed from its start, not skipped', async () => {
-    const admin = new Kafka({ clientId: 'restarts-admin', brokers: stack.config.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+    const admin = prober.kafka.admin();
     const topic = topicNames(stack.config.TOCSIN_TOPIC_NAMESPACE).probeResults;
     await admin.connect();
     try {
