@@ -7,7 +7,6 @@ import {
   DeliveryEntity,
   IncidentEntity,
   MonitorStateEntity,
-  StoredEventEntity,
 } from './entities/read-models.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
@@ -20,7 +19,6 @@ export const ENTITIES = [
   IncidentEntity,
   DeliveryEntity,
   MonitorStateEntity,
-  StoredEventEntity,
 ];
 
 export const MIGRATIONS = [InitialSchema1763800000000, OffsetsPerCluster1763900000000];

@@ -113,20 +113,6 @@ export class EventStore {
     return rows.map(toStored);
   }
 
-  /** Reads the global log in order, for projections and rebuilds. */
-  async readAll(afterPosition: number, limit: number, types?: readonly string[]): Promise<StoredEvent[]> {
-    const rows: EventRow[] = types
-      ? await this.dataSource.query(
-          'SELECT * FROM events WHERE position > $1 AND type = ANY($3) ORDER BY position LIMIT $2',
-          [afterPosition, limit, types],
-        )
-      : await this.dataSource.query('SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2', [
-          afterPosition,
-          limit,
-        ]);
-    return rows.map(toStored);
-  }
-
   async streamVersion(manager: EntityManager, streamId: string): Promise<number> {
     const [row] = await manager.query('SELECT max(stream_version) AS v FROM events WHERE stream_id = $1', [streamId]);
     return Number(row?.v ?? 0);

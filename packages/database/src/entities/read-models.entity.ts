@@ -57,16 +57,3 @@ export class MonitorStateEntity {
   @Column('timestamptz', { nullable: true }) last_probe_at!: Date | null;
   @Column('timestamptz') updated_at!: Date;
 }
-
-@Entity('events')
-export class StoredEventEntity {
-  @PrimaryColumn('bigint') position!: string;
-  @Column('uuid') event_id!: string;
-  @Column('text') stream_id!: string;
-  @Column('integer') stream_version!: number;
-  @Column('text') type!: string;
-  @Column('integer') schema_version!: number;
-  @Column('jsonb') data!: Record<string, unknown>;
-  @Column('jsonb') metadata!: Record<string, unknown>;
-  @Column('timestamptz') recorded_at!: Date;
-}
