@@ -3,21 +3,22 @@ import type { AlertEventType, Severity } from './alert-event';
 
 /**
  * Stored event types: an explicit type string and a schema version each, never a class
- * name. Upcasting an older version happens in the event store's upcaster table only.
+ * name; spread one into a NewEvent as it is. Upcasting an older version happens in the
+ * event store's upcaster table only.
  */
 export const MONITOR_EVENTS = {
-  IncidentOpened: { type: 'IncidentOpened', version: 1 },
-  IncidentResolved: { type: 'IncidentResolved', version: 1 },
+  IncidentOpened: { type: 'IncidentOpened', schemaVersion: 1 },
+  IncidentResolved: { type: 'IncidentResolved', schemaVersion: 1 },
 } as const;
 
 export const DELIVERY_EVENTS = {
-  DeliveryCreated: { type: 'DeliveryCreated', version: 1 },
-  AttemptStarted: { type: 'AttemptStarted', version: 1 },
-  AttemptSucceeded: { type: 'AttemptSucceeded', version: 1 },
-  AttemptFailed: { type: 'AttemptFailed', version: 1 },
-  RetryScheduled: { type: 'RetryScheduled', version: 1 },
-  DeadLettered: { type: 'DeadLettered', version: 1 },
-  Skipped: { type: 'Skipped', version: 1 },
+  DeliveryCreated: { type: 'DeliveryCreated', schemaVersion: 1 },
+  AttemptStarted: { type: 'AttemptStarted', schemaVersion: 1 },
+  AttemptSucceeded: { type: 'AttemptSucceeded', schemaVersion: 1 },
+  AttemptFailed: { type: 'AttemptFailed', schemaVersion: 1 },
+  RetryScheduled: { type: 'RetryScheduled', schemaVersion: 1 },
+  DeadLettered: { type: 'DeadLettered', schemaVersion: 1 },
+  Skipped: { type: 'Skipped', schemaVersion: 1 },
 } as const;
 
 export function monitorStreamId(tenantId: string, monitorId: string): string {
@@ -114,7 +115,7 @@ export interface SkippedData {
 }
 
 export const ENDPOINT_EVENTS = {
-  EndpointDisabled: { type: 'EndpointDisabled', version: 1 },
+  EndpointDisabled: { type: 'EndpointDisabled', schemaVersion: 1 },
 } as const;
 
 export function endpointStreamId(endpointId: string): string {

@@ -106,14 +106,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
         });
       } else if (endpoint.status === 'paused' || endpoint.status === 'disabled') {
         const reason = `endpoint ${endpoint.status}`;
-        await this.deliveries.record(manager, delivery, [{ ...DELIVERY_EVENTS.Skipped, schemaVersion: 1, data: { reason } }], {
+        await this.deliveries.record(manager, delivery, [{ ...DELIVERY_EVENTS.Skipped, data: { reason } }], {
           status: 'skipped',
           lastError: reason,
         });
       } else {
         const started: NewEvent = {
           ...DELIVERY_EVENTS.AttemptStarted,
-          schemaVersion: 1,
           data: { attempt: delivery.attempts, url: endpoint.url },
         };
         const version = await this.deliveries.record(manager, delivery, [started]);
@@ -163,7 +162,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     const stream = endpointStreamId(endpoint.id);
     const data: EndpointDisabledData = { endpoint_id: endpoint.id, reason, delivery_id: delivery.id };
     await this.store.append(manager, stream, await this.store.streamVersion(manager, stream), [
-      { ...ENDPOINT_EVENTS.EndpointDisabled, schemaVersion: 1, data },
+      { ...ENDPOINT_EVENTS.EndpointDisabled, data },
     ], { tenant_id: endpoint.tenant_id, causation_id: delivery.id });
     await manager.query(`UPDATE endpoints SET status = 'disabled', updated_at = now() WHERE id = $1 AND tenant_id = $2`, [
       endpoint.id,
@@ -179,7 +178,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
 }
 
 function deadLettered(attempts: number, reason: string): NewEvent {
-  return { ...DELIVERY_EVENTS.DeadLettered, schemaVersion: 1, data: { attempts, reason } };
+  return { ...DELIVERY_EVENTS.DeadLettered, data: { attempts, reason } };
 }
 
 interface AttemptEvidence {
@@ -200,7 +199,7 @@ function outcomeEvents(delivery: DeliveryEntity, verdict: Verdict, evidence: Att
       request_bytes: evidence.requestBytes,
       response_snippet: evidence.snippet ?? '',
     };
-    return [[{ ...DELIVERY_EVENTS.AttemptSucceeded, schemaVersion: 1, data }], { status: 'delivered', lastHttpStatus: evidence.status }];
+    return [[{ ...DELIVERY_EVENTS.AttemptSucceeded, data }], { status: 'delivered', lastHttpStatus: evidence.status }];
   }
   const error = evidence.response.result.message ?? (evidence.status ? `HTTP ${evidence.status}` : null);
   const failed: AttemptFailedData = {
@@ -213,11 +212,11 @@ function outcomeEvents(delivery: DeliveryEntity, verdict: Verdict, evidence: Att
     error,
     retriable: verdict.kind === 'retry',
   };
-  const failedEvent: NewEvent = { ...DELIVERY_EVENTS.AttemptFailed, schemaVersion: 1, data: failed };
+  const failedEvent: NewEvent = { ...DELIVERY_EVENTS.AttemptFailed, data: failed };
   if (verdict.kind === 'retry') {
     const dueAt = new Date(Date.now() + verdict.delaySeconds * 1000);
     return [
-      [failedEvent, { ...DELIVERY_EVENTS.RetryScheduled, schemaVersion: 1, data: { next_attempt: attempt + 1, due_at: dueAt.toISOString() } }],
+      [failedEvent, { ...DELIVERY_EVENTS.RetryScheduled, data: { next_attempt: attempt + 1, due_at: dueAt.toISOString() } }],
       { status: 'retrying', nextAttemptAt: dueAt, lastHttpStatus: evidence.status, lastError: error },
     ];
   }

@@ -45,8 +45,8 @@ export class DeliveryRepository {
       sequence: alert.sequence,
     };
     const paused = endpoint.status === 'paused';
-    const events: NewEvent[] = [{ ...DELIVERY_EVENTS.DeliveryCreated, schemaVersion: 1, data }];
-    if (paused) events.push({ ...DELIVERY_EVENTS.Skipped, schemaVersion: 1, data: { reason: 'endpoint paused' } });
+    const events: NewEvent[] = [{ ...DELIVERY_EVENTS.DeliveryCreated, data }];
+    if (paused) events.push({ ...DELIVERY_EVENTS.Skipped, data: { reason: 'endpoint paused' } });
     const appended = await this.store.append(manager, deliveryStreamId(id), 0, events, {
       tenant_id: alert.tenant_id,
       causation_id: alert.event_id,

@@ -156,7 +156,7 @@ export function recordProbe(state: MonitorState, probe: ProbeResult, settings: M
       server_slug: settings.slug,
       server_url: settings.url,
     };
-    const event = { ...MONITOR_EVENTS.IncidentOpened, schemaVersion: 1, data } as const;
+    const event = { ...MONITOR_EVENTS.IncidentOpened, data } as const;
     return { state: applyEvent(tracked, event), events: [event] };
   }
 
@@ -175,7 +175,7 @@ export function recordProbe(state: MonitorState, probe: ProbeResult, settings: M
       server_slug: settings.slug,
       server_url: settings.url,
     };
-    const event = { ...MONITOR_EVENTS.IncidentResolved, schemaVersion: 1, data } as const;
+    const event = { ...MONITOR_EVENTS.IncidentResolved, data } as const;
     return { state: applyEvent(tracked, event), events: [event] };
   }
 
