@@ -48,6 +48,7 @@ export async function startStack(names: readonly AppName[], env: Record<string, 
     TOCSIN_OUTBOX_POLL_MS: '50',
     TOCSIN_MONITOR_REFRESH_MS: '200',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    TOCSIN_ENCRYPTION_KEY: process.env.TOCSIN_ENCRYPTION_KEY ?? randomBytes(32).toString('base64'),
     ...env,
   });
   const apps = new Map<AppName, INestApplication>();

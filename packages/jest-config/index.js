@@ -4,6 +4,12 @@ const path = require('node:path');
 
 const packagesDir = path.resolve(__dirname, '..');
 
+/** Every workspace package with a TypeScript entry; tests import these from source. */
+function sourcePackages() {
+  const fs = require('node:fs');
+  return fs.readdirSync(packagesDir).filter((name) => fs.existsSync(path.join(packagesDir, name, 'src/index.ts')));
+}
+
 /** @param {{ displayName: string, testTimeout?: number }} opts */
 function preset(opts) {
   return {
@@ -28,10 +34,9 @@ function preset(opts) {
         },
       ],
     },
-    moduleNameMapper: {
-      '^@tocsin/(contracts|config|database|event-store|kafka|signing|mcp-probe|testing|runtime|net-guard)$':
-        path.join(packagesDir, '$1/src/index.ts'),
-    },
+    moduleNameMapper: Object.fromEntries(
+      sourcePackages().map((name) => [`^@tocsin/${name}$`, path.join(packagesDir, name, 'src/index.ts')]),
+    ),
     testTimeout: opts.testTimeout ?? 30_000,
   };
 }

@@ -28,6 +28,18 @@ async function waitReady(url, child, name, timeoutMs = 90_000) {
   throw new Error(`${name} was not ready after ${timeoutMs / 1000}s; see ${LOG_DIR}/${name}.log`);
 }
 
+/** Generated on the first run and kept, so a restart can still open the secrets it stored. */
+function localEncryptionKey() {
+  const fs = require('node:fs');
+  const file = path.join(ROOT, '.cache', 'encryption.key');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+    say(`generated TOCSIN_ENCRYPTION_KEY into ${path.relative(ROOT, file)}`);
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
 async function main() {
   ensureInstalled();
   build();
@@ -55,6 +67,7 @@ async function main() {
       ...process.env,
       ...infra.env,
       TOCSIN_ADMIN_TOKEN: adminToken,
+      TOCSIN_ENCRYPTION_KEY: process.env.TOCSIN_ENCRYPTION_KEY || localEncryptionKey(),
       TOCSIN_ALLOW_PRIVATE_URLS: process.env.TOCSIN_ALLOW_PRIVATE_URLS || 'true',
       TOCSIN_MIN_INTERVAL_SECONDS: process.env.TOCSIN_MIN_INTERVAL_SECONDS || '1',
       TOCSIN_MIGRATE_ON_BOOT: 'false',

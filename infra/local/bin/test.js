@@ -21,7 +21,13 @@ async function main() {
 /** Runs turbo, echoing its output, and closes with one summary line of every jest run. */
 function runTurbo(env) {
   const args = ['turbo', 'run', 'typecheck', 'lint', 'test', '--concurrency=1', '--continue', ...process.argv.slice(2)];
-  const child = spawn('npx', args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A throwaway key: every test database is fresh, so nothing sealed with it outlives the run.
+  const encryptionKey = process.env.TOCSIN_ENCRYPTION_KEY || require('node:crypto').randomBytes(32).toString('base64');
+  const child = spawn('npx', args, {
+    cwd: ROOT,
+    env: { ...process.env, TOCSIN_ENCRYPTION_KEY: encryptionKey, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let passed = 0;
   let failed = 0;
   let partial = '';

@@ -31,18 +31,20 @@ const DOCKERFILE = path.join(REPO, 'infra', 'docker', 'Dockerfile');
 
 /** The deployables and what the manifests must say about them. */
 const APPS = {
-  api: { port: 8080, consumer: false, pdb: true, secretKeys: ['DATABASE_URL', 'TOCSIN_ADMIN_TOKEN'] },
-  'probe-ingest': { port: 8081, consumer: false, pdb: false, singleton: true, secretKeys: ['DATABASE_URL'] },
+  api: { port: 8080, consumer: false, pdb: true, secretKeys: ['DATABASE_URL', 'TOCSIN_ADMIN_TOKEN', 'TOCSIN_ENCRYPTION_KEY'] },
+  'probe-ingest': {
+    port: 8081, consumer: false, pdb: false, singleton: true, secretKeys: ['DATABASE_URL', 'TOCSIN_ENCRYPTION_KEY'],
+  },
   'severity-router': { port: 8082, consumer: true, pdb: true, secretKeys: ['DATABASE_URL'] },
-  dispatcher: { port: 8083, consumer: true, pdb: true, secretKeys: ['DATABASE_URL'] },
+  dispatcher: { port: 8083, consumer: true, pdb: true, secretKeys: ['DATABASE_URL', 'TOCSIN_ENCRYPTION_KEY'] },
 };
 const APP_NAMES = Object.keys(APPS);
-const SECRET_ENV = ['DATABASE_URL', 'TOCSIN_ADMIN_TOKEN'];
+const SECRET_ENV = ['DATABASE_URL', 'TOCSIN_ADMIN_TOKEN', 'TOCSIN_ENCRYPTION_KEY'];
 /** Variables the deployment brief names; each must exist in the apps' env schema. */
 const DOCUMENTED_ENV = [
   'DATABASE_URL', 'KAFKA_BROKERS', 'KAFKA_CLIENT_ID', 'LOG_LEVEL', 'PORT', 'TOCSIN_ADMIN_TOKEN',
   'TOCSIN_ALLOW_PRIVATE_URLS', 'TOCSIN_MIN_INTERVAL_SECONDS', 'TOCSIN_DASHBOARD_URL', 'TOCSIN_MIGRATE_ON_BOOT',
-  'TOCSIN_TOPIC_PARTITIONS', 'TOCSIN_DISPATCH_CONCURRENCY', 'TOCSIN_TOPIC_NAMESPACE',
+  'TOCSIN_TOPIC_PARTITIONS', 'TOCSIN_DISPATCH_CONCURRENCY', 'TOCSIN_TOPIC_NAMESPACE', 'TOCSIN_ENCRYPTION_KEY',
 ];
 /** Drain budget: the dispatcher may wait for a 30 s webhook attempt after the preStop sleep. */
 const MAX_WEBHOOK_TIMEOUT_S = 30;

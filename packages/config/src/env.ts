@@ -29,6 +29,11 @@ export const envSchema = z.object({
   TOCSIN_DISPATCH_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   TOCSIN_OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
   TOCSIN_MONITOR_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /**
+   * Seals secrets at rest: comma-separated keys, newest first, each base64 of 32 bytes or
+   * `<id>:<base64>`. Apps that store or read secrets refuse to start without it.
+   */
+  TOCSIN_ENCRYPTION_KEY: z.string().min(1).optional(),
 });
 
 export type TocsinConfig = z.output<typeof envSchema>;

@@ -5,3 +5,4 @@ export * from './database';
 export * from './bootstrap';
 export * from './polling-loop';
 export * from './service-modules';
+export * from './secrets.module';
