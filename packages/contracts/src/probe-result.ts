@@ -7,8 +7,10 @@ export type FailureLayer = z.infer<typeof failureLayerSchema>;
 export const SERVICE_STATUSES = ['operational', 'degraded', 'down', 'maintenance'] as const;
 export const PROBE_SOURCES = ['active', 'push', 'receiver', 'kafka'] as const;
 
+/** Active probes send `{name, hash}` (sha256 of the tool's canonical contract); older producers sent the tool itself. */
 const toolSchema = z.looseObject({
   name: z.string().min(1),
+  hash: z.string().max(200).optional(),
   description: z.string().optional(),
   inputSchema: z.unknown().optional(),
 });

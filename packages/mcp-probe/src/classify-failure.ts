@@ -51,6 +51,9 @@ function classifyTimeout(step: StepRecord, evidence: FailureEvidence): Classifie
 function httpProblemOf(step: StepRecord, transport: McpTransportKind): string | undefined {
   const status = step.http_status;
   if (status === undefined) return undefined;
+  // The stateless HTTP binding answers protocol errors (e.g. -32022, unsupported version) with
+  // 400 and a JSON-RPC error body: that is the protocol speaking, not HTTP failing.
+  if (status === 400 && step.jsonrpc_code !== undefined) return undefined;
   if (status < 200 || status > 299) {
     const detail = step.error ? `: ${step.error}` : '';
     return `HTTP ${status} on ${step.step}${detail}`;

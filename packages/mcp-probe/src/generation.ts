@@ -5,6 +5,9 @@ import type { McpGeneration } from './types';
 /** First protocol revision without the initialize handshake (`server/discover`, per-request `_meta`). */
 export const FIRST_STATELESS_VERSION = '2026-07-28';
 
+/** The stateless revisions this prober speaks, newest first. */
+export const STATELESS_VERSIONS: readonly string[] = [FIRST_STATELESS_VERSION];
+
 export function isStatelessVersion(version: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(version) && version >= FIRST_STATELESS_VERSION;
 }

@@ -9,7 +9,7 @@ import { raceAbort, type ProbeDeadline } from './deadline';
 import { ObservedTransport, type InitializeResponse } from './observed-transport';
 import { createRecordingFetch } from './recording-fetch';
 import type { StepRecord, StepRecorder } from './step-recorder';
-import type { McpTransportKind } from './types';
+import type { McpGeneration, McpTransportKind } from './types';
 
 export interface ProbeContext {
   url: URL;
@@ -19,11 +19,25 @@ export interface ProbeContext {
   dispatcher: Dispatcher;
 }
 
+/** A tool as listed by either generation; only `name` is required to be there. */
+export interface ProbedTool {
+  name: string;
+  [key: string]: unknown;
+}
+
 export interface AttemptResult {
   transport: McpTransportKind;
   ok: boolean;
-  tools?: Tool[];
+  tools?: ProbedTool[];
+  /** Handshake era only: the raw initialize reply, from which generation and version are read. */
   initializeResponse?: InitializeResponse;
+  /** Stateless era: what the attempt learned itself. */
+  generation?: McpGeneration;
+  protocolVersion?: string | undefined;
+  /** Whether the server answered as a server of this attempt's generation does. */
+  identified?: boolean;
+  /** Stateless era: the tools/list result's cache lifetime. */
+  toolsTtlMs?: number;
   /** What the SDK threw, when not ok. */
   cause?: unknown;
   /** The step in progress when the attempt stopped. */

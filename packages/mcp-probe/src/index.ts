@@ -1,6 +1,6 @@
 export { probeMcpServer } from './probe-mcp-server';
-export { canonicalJson, hashTools, sortTools } from './tools-hash';
-export { FIRST_STATELESS_VERSION } from './generation';
+export { canonicalJson, hashTool, hashTools, sortTools, summarizeTools } from './tools-hash';
+export { FIRST_STATELESS_VERSION, STATELESS_VERSIONS } from './generation';
 export { MAX_ERROR_LENGTH } from './errors';
 export type {
   McpFailureLayer,

@@ -1,23 +1,24 @@
 import { performance } from 'node:perf_hooks';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Agent } from 'undici';
 import { classifyFailure } from './classify-failure';
 import { ProbeDeadline } from './deadline';
 import { generationFromInitialize, protocolVersionOf } from './generation';
 import { probeHandshake, type AttemptResult, type ProbeContext } from './handshake-probe';
 import { StepRecorder } from './step-recorder';
-import { hashTools, sortTools } from './tools-hash';
-import type { McpProbeOptions, McpProbeOutcome, McpToolSummary } from './types';
+import { probeStateless } from './stateless-probe';
+import { hashTools, summarizeTools } from './tools-hash';
+import type { McpGeneration, McpProbeOptions, McpProbeOutcome } from './types';
 
 /**
- * Probes one MCP server over HTTP: handshake, then every tools/list page. Resolves with an
+ * Probes one MCP server over HTTP, in whichever generation it speaks. Resolves with an
  * outcome for every server failure; rejects only when `options.signal` cancels the probe
  * (with its reason) or `timeoutMs` is not a positive number.
  *
- * Generations: only the handshake era is probed today; a server that answers initialize with
- * stateless versions only is reported as `generation: 'stateless'` (see generationFromInitialize).
- * The stateless era (2026-07-28+, `server/discover`, step `discover`) slots in as a second
- * strategy beside probeHandshake, returning the same AttemptResult.
+ * Generations: the one remembered for the server (`options.generation`) is tried first; the
+ * handshake era otherwise. When the first attempt fails in a way that says "not my
+ * generation" (a 400/404/405 or a JSON-RPC answer that does not identify the generation),
+ * the other generation is tried, and its outcome is reported if the server identified itself
+ * in it (an initialize result, or a discover result / -32022 naming stateless versions).
  */
 export async function probeMcpServer(url: string, options: McpProbeOptions): Promise<McpProbeOutcome> {
   if (!(options.timeoutMs > 0 && Number.isFinite(options.timeoutMs))) {
@@ -36,7 +37,13 @@ export async function probeMcpServer(url: string, options: McpProbeOptions): Pro
       recorder: new StepRecorder(),
       dispatcher,
     };
-    const attempt = await probeHandshake(ctx);
+    const order = options.generation === 'stateless' ? [probeStateless, probeHandshake] : [probeHandshake, probeStateless];
+    const [first, second] = order as [Strategy, Strategy];
+    let attempt = normalize(await first(ctx));
+    if (!attempt.ok && mayBeOtherGeneration(attempt, ctx)) {
+      const other = normalize(await second(ctx));
+      if (other.ok || other.identified) attempt = other;
+    }
     if (deadline.cancelledByCaller) throw deadline.signal.reason;
     return toOutcome(attempt, ctx, startedAt);
   } finally {
@@ -45,19 +52,41 @@ export async function probeMcpServer(url: string, options: McpProbeOptions): Pro
   }
 }
 
-function toOutcome(attempt: AttemptResult, ctx: ProbeContext, startedAt: number): McpProbeOutcome {
+type Strategy = (ctx: ProbeContext) => Promise<AttemptResult>;
+
+/** Statuses with which servers of one generation turn away requests of the other. */
+const OTHER_GENERATION_STATUSES: ReadonlySet<number> = new Set([400, 404, 405, 406, 415]);
+
+/** Generation and version read the same way for both strategies. */
+function normalize(attempt: AttemptResult): AttemptResult & { generation: McpGeneration; identified: boolean } {
+  if (attempt.generation !== undefined) return { ...attempt, generation: attempt.generation, identified: attempt.identified ?? false };
   const generation = generationFromInitialize(attempt.initializeResponse);
+  const protocolVersion = protocolVersionOf(attempt.initializeResponse);
+  // An initialize result naming a version we speak is a handshake-era server, whatever failed later.
+  const identified = generation === 'handshake' && protocolVersion !== undefined;
+  return { ...attempt, generation, protocolVersion, identified };
+}
+
+function mayBeOtherGeneration(attempt: AttemptResult & { identified: boolean }, ctx: ProbeContext): boolean {
+  if (attempt.identified || ctx.deadline.signal.aborted) return false;
+  const status = attempt.failingStep?.http_status;
+  if (status === undefined) return false; // nothing answered: a transport failure either way
+  return (status >= 200 && status <= 299) || OTHER_GENERATION_STATUSES.has(status);
+}
+
+function toOutcome(attempt: AttemptResult & { generation: McpGeneration }, ctx: ProbeContext, startedAt: number): McpProbeOutcome {
   const base = {
     latency_ms: Math.round(attempt.settledAt - startedAt),
-    protocol_version: protocolVersionOf(attempt.initializeResponse),
-    generation,
+    ...(attempt.protocolVersion === undefined ? {} : { protocol_version: attempt.protocolVersion }),
+    generation: attempt.generation,
     transport: attempt.transport,
     steps: ctx.recorder.snapshot(),
   };
   if (attempt.ok) {
-    const tools = sortTools((attempt.tools ?? []).map(summarizeTool));
+    const tools = summarizeTools(attempt.tools ?? []);
     const http_status = ctx.recorder.last()?.http_status;
-    return { ok: true, ...base, http_status, tools, tools_hash: hashTools(tools) };
+    const ttl = attempt.toolsTtlMs === undefined ? {} : { tools_ttl_ms: attempt.toolsTtlMs };
+    return { ok: true, ...base, http_status, tools, tools_hash: hashTools(tools), ...ttl };
   }
   const failure = classifyFailure({
     step: attempt.failingStep,
@@ -67,19 +96,7 @@ function toOutcome(attempt: AttemptResult, ctx: ProbeContext, startedAt: number)
     answered: attempt.answered,
     cause: attempt.cause,
   });
-  const error =
-    generation === 'stateless' && failure.layer === 'initialize'
-      ? 'server speaks only the stateless MCP generation (2026-07-28+), which this prober does not probe yet'
-      : failure.error;
-  return { ok: false, failure_layer: failure.layer, error, http_status: failure.http_status, ...base };
-}
-
-function summarizeTool(tool: Tool): McpToolSummary {
-  return {
-    name: tool.name,
-    ...(tool.description === undefined ? {} : { description: tool.description }),
-    inputSchema: tool.inputSchema,
-  };
+  return { ok: false, failure_layer: failure.layer, error: failure.error, http_status: failure.http_status, ...base };
 }
 
 function parseHttpUrl(url: string): URL | undefined {

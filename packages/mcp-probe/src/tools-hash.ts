@@ -3,30 +3,57 @@ import type { McpToolSummary } from './types';
 
 /** JSON with object keys sorted at every depth; undefined members are dropped as JSON.stringify does. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  return JSON.stringify(canonicalize(value));
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
+/**
+ * Sorted keys at every depth; a JSON Schema `required` list is a set, so it is sorted too
+ * (declaring the same properties in another order must not look like a change).
+ */
+function canonicalize(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonicalize);
   if (value === null || typeof value !== 'object') return value;
   const sorted: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
-    sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
+    const member = (value as Record<string, unknown>)[key];
+    sorted[key] = key === 'required' && isStringArray(member) ? [...member].sort() : canonicalize(member);
   }
   return sorted;
 }
 
-/** Tools sorted by name (then by content, so duplicate names still order stably). */
-export function sortTools(tools: readonly McpToolSummary[]): McpToolSummary[] {
-  return [...tools]
-    .map((tool) => ({ tool, json: canonicalJson(tool) }))
-    .sort((a, b) => compare(a.tool.name, b.tool.name) || compare(a.json, b.json))
-    .map(({ tool }) => tool);
+/** The parts of a tool that define its contract; `_meta` and other extras are not drift. */
+const CONTRACT_FIELDS = ['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations'] as const;
+
+/** sha256 hex of the canonical JSON of one tool's contract fields. */
+export function hashTool(tool: { name: string } & Record<string, unknown>): string {
+  const contract: Record<string, unknown> = {};
+  for (const field of CONTRACT_FIELDS) if (tool[field] !== undefined) contract[field] = tool[field];
+  return sha256(canonicalJson(contract));
 }
 
-/** sha256 hex of the canonical JSON of the tools sorted by name: order-insensitive, key-order-insensitive. */
+/** `{name, hash}` per tool, sorted by name (then hash, so duplicate names still order stably). */
+export function summarizeTools(tools: ReadonlyArray<{ name: string } & Record<string, unknown>>): McpToolSummary[] {
+  return sortTools(tools.map((tool) => ({ name: tool.name, hash: hashTool(tool) })));
+}
+
+export function sortTools(tools: readonly McpToolSummary[]): McpToolSummary[] {
+  return [...tools].sort((a, b) => compare(a.name, b.name) || compare(a.hash, b.hash));
+}
+
+/**
+ * sha256 hex over the sorted `{name, hash}` list: independent of tool order and key order,
+ * and changed by any tool added, removed or changed.
+ */
 export function hashTools(tools: readonly McpToolSummary[]): string {
-  return createHash('sha256').update(canonicalJson(sortTools(tools))).digest('hex');
+  return sha256(canonicalJson(sortTools(tools)));
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
 function compare(a: string, b: string): number {

@@ -19,10 +19,10 @@ export interface McpProbeStep {
   error?: string;
 }
 
+/** One tool in a result: its name and the sha256 of its canonical contract (see hashTool). */
 export interface McpToolSummary {
   name: string;
-  description?: string;
-  inputSchema?: unknown;
+  hash: string;
 }
 
 export interface McpProbeOutcome {
@@ -36,9 +36,11 @@ export interface McpProbeOutcome {
   protocol_version?: string;
   generation: McpGeneration;
   transport: McpTransportKind;
-  /** sha256 hex of the canonical JSON of `tools` (see hashTools). */
+  /** sha256 hex over the sorted `tools` (see hashTools). */
   tools_hash?: string;
   tools?: McpToolSummary[];
+  /** Stateless era: how long the server said its tools/list may be cached. */
+  tools_ttl_ms?: number;
   steps: McpProbeStep[];
 }
 
@@ -49,6 +51,8 @@ export interface McpProbeOptions {
   headers?: Record<string, string>;
   /** Aborting it makes probeMcpServer reject with the signal's reason: a cancelled probe has no outcome. */
   signal?: AbortSignal;
+  /** The generation this server was last seen speaking; tried first. */
+  generation?: McpGeneration;
   /** A socket `lookup` for every connection (e.g. an SSRF guard refusing private addresses). */
   lookup?: LookupFunction;
 }

@@ -1,19 +1,36 @@
-import { canonicalJson, hashTools } from '../src';
+import { canonicalJson, hashTool, hashTools, summarizeTools } from '../src';
 
-describe('hashTools', () => {
-  it('ignores tool order and key order, but not content', () => {
-    const a = [
-      { name: 'b', inputSchema: { type: 'object', properties: { x: { type: 'string' } } } },
-      { name: 'a', description: 'first' },
-    ];
-    const b = [
-      { description: 'first', name: 'a' },
-      { inputSchema: { properties: { x: { type: 'string' } }, type: 'object' }, name: 'b' },
-    ];
-    const changed = [{ name: 'a', description: 'first' }, { name: 'b', inputSchema: { type: 'object' } }];
+describe('tool hashes', () => {
+  const search = {
+    name: 'search',
+    description: 'Full-text search.',
+    inputSchema: { type: 'object', properties: { q: { type: 'string' }, n: { type: 'number' } }, required: ['q', 'n'] },
+  };
+  const fetchTool = { name: 'fetch', inputSchema: { type: 'object', properties: { id: { type: 'string' } } } };
 
-    expect(hashTools(a)).toBe(hashTools(b));
-    expect(hashTools(a)).not.toBe(hashTools(changed));
+  it('ignores tool order, key order and the order of a required list', () => {
+    const reordered = {
+      inputSchema: { required: ['n', 'q'], properties: { n: { type: 'number' }, q: { type: 'string' } }, type: 'object' },
+      description: 'Full-text search.',
+      name: 'search',
+    };
+    expect(hashTool(reordered)).toBe(hashTool(search));
+    expect(hashTools(summarizeTools([search, fetchTool]))).toBe(hashTools(summarizeTools([fetchTool, reordered])));
+  });
+
+  it('changes the hash of exactly the changed tool, and the list hash', () => {
+    const changed = { ...search, description: 'Search, now fuzzy.' };
+    const before = summarizeTools([search, fetchTool]);
+    const after = summarizeTools([fetchTool, changed]);
+
+    expect(after.map((t) => t.name)).toEqual(['fetch', 'search']);
+    expect(after[0]?.hash).toBe(before[0]?.hash);
+    expect(after[1]?.hash).not.toBe(before[1]?.hash);
+    expect(hashTools(after)).not.toBe(hashTools(before));
+  });
+
+  it('leaves _meta and unknown extras out of a tool contract', () => {
+    expect(hashTool({ ...search, _meta: { 'x-build': 42 } })).toBe(hashTool(search));
   });
 
   it('sorts keys at every depth and keeps array order', () => {

@@ -2,3 +2,4 @@ export * from './mcp-server';
 export * from './postgres';
 export * from './wait';
 export * from './webhook-receiver';
+export * from './stateless-mcp-server';

@@ -15,10 +15,23 @@ import {
 import { z } from 'zod';
 
 /**
- * `http_500` applies to every request at once; `initialize_error` and `tools_list_error`
+ * HTTP-level faults (`http_500`, `http_401`, `garbage`, `hang`, `tools_list_hang`) apply to
+ * every request at once; `initialize_error`, `unsupported_version` and `tools_list_error`
  * apply to sessions opened after the change (every probe opens a new session).
  */
-export type TestMcpServerMode = 'ok' | 'http_500' | 'initialize_error' | 'tools_list_error';
+export type TestMcpServerMode =
+  | 'ok'
+  | 'http_500'
+  | 'http_401'
+  | 'garbage'
+  | 'hang'
+  | 'tools_list_hang'
+  | 'initialize_error'
+  | 'unsupported_version'
+  | 'tools_list_error';
+
+/** A protocol version no client speaks, answered by the `unsupported_version` fault. */
+export const UNSUPPORTED_HANDSHAKE_VERSION = '1999-01-01';
 
 /** `streamable-http` (2025-03-26+) or the legacy 2024-11-05 HTTP+SSE transport only. */
 export type TestMcpTransport = 'streamable-http' | 'sse';
@@ -35,6 +48,8 @@ export interface StartMcpServerOptions {
   port?: number;
   tools?: readonly TestMcpTool[];
   transport?: TestMcpTransport;
+  /** Tools per tools/list page (the SDK lists every tool in one page unless cut here). */
+  pageSize?: number;
 }
 
 export interface TestMcpServer {
@@ -69,6 +84,7 @@ export const DEFAULT_TEST_TOOLS: readonly TestMcpTool[] = [
 interface State {
   mode: TestMcpServerMode;
   tools: readonly TestMcpTool[];
+  pageSize: number | undefined;
 }
 
 /** Something that owns server-side resources of one MCP session. */
@@ -91,7 +107,7 @@ class TestMcpServerImpl implements TestMcpServer {
   private closed = false;
 
   constructor(opts: StartMcpServerOptions) {
-    this.state = { mode: 'ok', tools: opts.tools ?? DEFAULT_TEST_TOOLS };
+    this.state = { mode: 'ok', tools: opts.tools ?? DEFAULT_TEST_TOOLS, pageSize: opts.pageSize };
     this.transport = opts.transport ?? 'streamable-http';
     this.currentPort = opts.port ?? 0;
   }
@@ -155,21 +171,41 @@ class TestMcpServerImpl implements TestMcpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.state.mode === 'http_500') {
+    const mode = this.state.mode;
+    if (mode === 'http_500') {
       sendText(res, 500, 'simulated internal server error');
       return;
     }
+    if (mode === 'http_401') {
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end('{"error":"unauthorized"}');
+      return;
+    }
+    if (mode === 'garbage' && req.method === 'POST') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not json');
+      return;
+    }
+    if (mode === 'hang') return; // never answered; stop() destroys the connection
+    if (mode === 'tools_list_hang' && req.method === 'POST') {
+      const body = await readJson(req);
+      if (jsonRpcMethod(body) === 'tools/list') return;
+      await this.route(req, res, body);
+      return;
+    }
+    await this.route(req, res, undefined);
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, parsedBody: unknown): Promise<void> {
     const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (this.transport === 'sse') {
       await this.handleSse(pathname, req, res);
     } else if (pathname === MCP_PATH) {
-      await this.handleStreamable(req, res);
+      await this.handleStreamable(req, res, parsedBody);
     } else {
       sendText(res, 404, 'not found');
     }
   }
 
-  private async handleStreamable(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handleStreamable(req: IncomingMessage, res: ServerResponse, parsedBody: unknown): Promise<void> {
     const sessionId = headerValue(req, 'mcp-session-id');
     if (sessionId !== undefined) {
       const session = this.sessions.get(sessionId);
@@ -177,7 +213,7 @@ class TestMcpServerImpl implements TestMcpServer {
         sendJsonRpcError(res, 404, ErrorCode.ConnectionClosed, 'Session not found');
         return;
       }
-      await session.transport.handleRequest(req, res);
+      await session.transport.handleRequest(req, res, parsedBody);
       return;
     }
     if (req.method !== 'POST') {
@@ -185,7 +221,7 @@ class TestMcpServerImpl implements TestMcpServer {
       sendText(res, 405, 'method not allowed without a session');
       return;
     }
-    const body = await readJson(req);
+    const body = parsedBody ?? (await readJson(req));
     if (!isInitializeRequest(body)) {
       sendJsonRpcError(res, 400, ErrorCode.InvalidRequest, 'Bad Request: no valid session ID');
       return;
@@ -276,6 +312,14 @@ function buildMcpServer(state: State): McpServer {
       throw new McpError(ErrorCode.InvalidParams, 'Unsupported protocol version (simulated)');
     });
   }
+  if (state.mode === 'unsupported_version') {
+    mcp.server.setRequestHandler(InitializeRequestSchema, () => ({
+      protocolVersion: UNSUPPORTED_HANDSHAKE_VERSION,
+      capabilities: { tools: {} },
+      serverInfo: { name: 'tocsin-test-mcp', version: '1.0.0' },
+    }));
+  }
+  if (state.pageSize !== undefined) paginateTools(mcp, state.tools, state.pageSize);
   if (state.mode === 'tools_list_error') {
     mcp.server.setRequestHandler(ListToolsRequestSchema, () => {
       throw new McpError(ErrorCode.InternalError, 'tools/list failed (simulated)');
@@ -290,6 +334,26 @@ function registerTool(mcp: McpServer, tool: TestMcpTool): void {
     { description: tool.description, inputSchema: tool.inputSchema ?? {} },
     (args) => ({ content: [{ type: 'text', text: JSON.stringify(args) }] }),
   );
+}
+
+/** Serves tools/list in pages, the cursor being the next page's first index. */
+function paginateTools(mcp: McpServer, tools: readonly TestMcpTool[], pageSize: number): void {
+  const all = tools.map((tool) => ({
+    name: tool.name,
+    ...(tool.description === undefined ? {} : { description: tool.description }),
+    inputSchema: z.toJSONSchema(z.object(tool.inputSchema ?? {})) as { type: 'object' },
+  }));
+  mcp.server.setRequestHandler(ListToolsRequestSchema, (request) => {
+    const start = Number(request.params?.cursor ?? '0');
+    const next = start + pageSize;
+    return { tools: all.slice(start, next), ...(next < all.length ? { nextCursor: String(next) } : {}) };
+  });
+}
+
+function jsonRpcMethod(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const method = (body as { method?: unknown }).method;
+  return typeof method === 'string' ? method : undefined;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
