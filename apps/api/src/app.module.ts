@@ -3,7 +3,7 @@ import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { TocsinConfig } from '@tocsin/config';
 import { KafkaModule } from '@tocsin/kafka';
-import { serviceModules } from '@tocsin/runtime';
+import { SecretsModule, serviceModules } from '@tocsin/runtime';
 import { ADMIN_TOKEN } from './auth/admin-token';
 import { AdminGuard, TenantGuard } from './auth/guards';
 import { DeliveriesController } from './deliveries/deliveries.controller';
@@ -39,6 +39,7 @@ export class ApiModule {
         ...serviceModules(config, 'api'),
         CqrsModule.forRoot(),
         KafkaModule.forApp(config, 'api'),
+        SecretsModule,
       ],
       controllers: [
         TenantsController,

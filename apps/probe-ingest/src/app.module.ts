@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { TocsinConfig } from '@tocsin/config';
 import { KafkaModule } from '@tocsin/kafka';
-import { serviceModules } from '@tocsin/runtime';
+import { SecretsModule, serviceModules } from '@tocsin/runtime';
 import { ProberService } from './probing/prober.service';
 import { ProbeResultPublisher } from './publishing/probe-result.publisher';
+import { ProbeLeaseRepository } from './scheduling/probe-lease.repository';
 import { ProbeScheduler } from './scheduling/probe-scheduler.service';
 
 @Module({})
@@ -14,8 +15,9 @@ export class ProbeIngestModule {
       imports: [
         ...serviceModules(config, 'probe-ingest'),
         KafkaModule.forApp(config, 'probe-ingest'),
+        SecretsModule,
       ],
-      providers: [ProberService, ProbeResultPublisher, ProbeScheduler],
+      providers: [ProberService, ProbeResultPublisher, ProbeLeaseRepository, ProbeScheduler],
     };
   }
 }

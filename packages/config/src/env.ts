@@ -29,6 +29,10 @@ export const envSchema = z.object({
   TOCSIN_DISPATCH_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   TOCSIN_OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
   TOCSIN_MONITOR_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** Probes one probe-ingest replica runs at once. */
+  TOCSIN_PROBE_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** A probe's lease lasts its timeout plus this; a replica killed mid-probe frees it then. */
+  TOCSIN_PROBE_LEASE_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(3_000),
   /**
    * Seals secrets at rest: comma-separated keys, newest first, each base64 of 32 bytes or
    * `<id>:<base64>`. Apps that store or read secrets refuse to start without it.

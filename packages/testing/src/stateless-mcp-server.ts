@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import {
@@ -51,6 +51,8 @@ export interface StatelessTestMcpServer {
   readonly mode: StatelessMcpServerMode;
   /** HTTP requests received, to check a client's request count. */
   readonly requestCount: number;
+  /** The headers of the newest request, to check what a client sent. */
+  readonly lastHeaders: IncomingHttpHeaders | undefined;
   setMode(mode: StatelessMcpServerMode): void;
   setTools(tools: readonly StatelessTestTool[]): void;
   /** Stops listening (new connections are refused); start() listens again on the same port. */
@@ -76,6 +78,7 @@ export async function startStatelessMcpServer(opts: StartStatelessMcpServerOptio
 class StatelessServerImpl implements StatelessTestMcpServer {
   mode: StatelessMcpServerMode = 'ok';
   requestCount = 0;
+  lastHeaders: IncomingHttpHeaders | undefined;
   private tools: readonly StatelessTestTool[];
   private readonly pageSize: number | undefined;
   private readonly replies: 'json' | 'sse';
@@ -142,6 +145,7 @@ class StatelessServerImpl implements StatelessTestMcpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.requestCount++;
+    this.lastHeaders = req.headers;
     const mode = this.mode;
     if (mode === 'http_500') return void res.writeHead(500, { 'content-type': 'text/plain' }).end('simulated failure');
     if (mode === 'http_401') {

@@ -12,7 +12,9 @@ export function presentMonitor(m: MonitorEntity) {
     confirm_after: m.confirm_after,
     recover_after: m.recover_after,
     severity_policy: m.severity_policy,
-    headers: m.headers,
+    // Header values are secrets (tokens); only their names leave the API.
+    header_names: headerNames(m),
+    expected_status: m.expected_status,
     created_at: m.created_at,
     updated_at: m.updated_at,
   };
@@ -30,6 +32,11 @@ export function presentIncident(i: IncidentEntity) {
     probe_count: i.probe_count,
     last_error: i.last_error,
   };
+}
+
+export function headerNames(m: MonitorEntity): string[] {
+  const plain = Object.keys(m.headers ?? {});
+  return plain.length > 0 ? plain.sort() : m.header_names;
 }
 
 interface SnapshotFields {
@@ -55,5 +62,8 @@ export function presentStatus(monitor: MonitorEntity, state: MonitorStateEntity 
     last_error: s.lastOk === false ? (s.lastError ?? null) : null,
     consecutive_failures: s.consecutiveFailures ?? 0,
     consecutive_successes: s.consecutiveSuccesses ?? 0,
+    generation: monitor.kind === 'mcp' ? (monitor.mcp_generation ?? 'unknown') : null,
+    protocol_version: monitor.protocol_version,
+    tools_count: monitor.tools_count,
   };
 }

@@ -19,7 +19,10 @@ const fields = {
   confirm_after: z.number().int().min(1).max(100),
   recover_after: z.number().int().min(1).max(100),
   severity_policy: z.partialRecord(z.enum(FAILURE_LAYERS), z.enum(SEVERITIES)),
+  /** Sealed at rest and never answered back; the API shows header names only. */
   headers: headersSchema,
+  /** `kind: http`: the status that means up (default: any 2xx). */
+  expected_status: z.number().int().min(100).max(599).nullable(),
 };
 
 /** Limits that depend on the deployment (minimum interval, private URLs) are checked by the handler. */
@@ -32,6 +35,7 @@ export const createMonitorSchema = z.strictObject({
   recover_after: fields.recover_after.default(1),
   severity_policy: fields.severity_policy.default({}),
   headers: fields.headers.default({}),
+  expected_status: fields.expected_status.default(null),
 });
 export type CreateMonitorBody = z.output<typeof createMonitorSchema>;
 

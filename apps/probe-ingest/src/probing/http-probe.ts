@@ -9,12 +9,17 @@ export interface ProbeOutcome {
   readonly latency_ms: number;
   readonly http_status?: number;
   readonly tools_hash?: string;
-  readonly tools?: Array<{ name: string; description?: string; inputSchema?: unknown }>;
+  readonly tools?: Array<{ name: string; hash: string }>;
 }
 
-/** A plain HTTP service: a 2xx answer within the timeout is up; anything else says which layer failed. */
+/**
+ * A plain HTTP service: the expected status (any 2xx unless one is set) within the timeout
+ * is up; anything else says which layer failed. Redirects are not followed: a 301 is an
+ * answer, and may be the expected one.
+ */
 export interface HttpProbeOptions {
   readonly timeoutMs: number;
+  readonly expectedStatus?: number;
   readonly headers?: Record<string, string>;
   /** The connection pool to use, e.g. one whose connect-time lookup refuses private addresses. */
   readonly dispatcher?: Agent;
@@ -33,8 +38,11 @@ export async function probeHttpService(url: string, options: HttpProbeOptions): 
       bodyTimeout: options.timeoutMs,
     });
     await res.body.dump();
-    if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, latency_ms: latency(), http_status: res.statusCode };
-    return { ok: false, failure_layer: 'http', error: `HTTP ${res.statusCode}`, latency_ms: latency(), http_status: res.statusCode };
+    const expected = options.expectedStatus;
+    const up = expected === undefined ? res.statusCode >= 200 && res.statusCode < 300 : res.statusCode === expected;
+    if (up) return { ok: true, latency_ms: latency(), http_status: res.statusCode };
+    const wanted = expected === undefined ? 'a 2xx' : `${expected}`;
+    return { ok: false, failure_layer: 'http', error: `HTTP ${res.statusCode}, expected ${wanted}`, latency_ms: latency(), http_status: res.statusCode };
   } catch (err) {
     const cause = (err as { cause?: Error }).cause;
     const message = `${(err as Error).message}${cause ? `: ${cause.message}` : ''}`.slice(0, 300);

@@ -1,42 +1,43 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
-import { DataSource } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
 import type { ProbeResult } from '@tocsin/contracts';
-import { MonitorEntity } from '@tocsin/database';
+import type { MonitorEntity } from '@tocsin/database';
 import { KafkaProducerService, KafkaTopicsService } from '@tocsin/kafka';
 import { MetricsRegistry, PollingLoop, ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
 import { ProberService } from '../probing/prober.service';
 import { ProbeResultPublisher } from '../publishing/probe-result.publisher';
+import { nextSlotAfter, phaseMs } from './phase';
+import { ProbeLeaseRepository, type ClaimedProbe } from './probe-lease.repository';
 
 const TICK_MS = 200;
-const MAX_CONCURRENT_PROBES = 64;
-
-interface Slot {
-  monitor: MonitorEntity;
-  nextDueAt: number;
-  running: boolean;
-}
 
 /**
- * Probes every monitor on its own interval. Monitors are re-read from Postgres
- * periodically, so ones created, changed or deleted through the API are picked up.
- * A monitor's next probe never starts while its previous one is still running.
+ * Probes every monitor once per interval, in its own phase slot, shared with any number of
+ * other replicas through the lease table: a replica claims due monitors (up to its free
+ * concurrency), probes them, publishes each result, then books the next slot. A monitor's
+ * next probe never starts while its lease is held, so one monitor is never probed twice at
+ * once, by this replica or another.
  */
 @Injectable()
 export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ProbeScheduler.name);
-  private readonly slots = new Map<string, Slot>();
+  /** This replica's name on its leases: unique per process, readable in the table. */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly running = new Set<Promise<void>>();
   private readonly refreshLoop: PollingLoop;
   private readonly tickLoop: PollingLoop;
   private readonly probes: Counter<'outcome'>;
   private readonly latency: Histogram<'kind'>;
+  private readonly concurrency: number;
+  private readonly graceMs: number;
   private loaded = false;
+  private stopping = false;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly leases: ProbeLeaseRepository,
     private readonly prober: ProberService,
     private readonly publisher: ProbeResultPublisher,
     private readonly producer: KafkaProducerService,
@@ -45,14 +46,16 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
     @Inject(TOCSIN_CONFIG) config: TocsinConfig,
     metrics: MetricsRegistry,
   ) {
+    this.concurrency = config.TOCSIN_PROBE_CONCURRENCY;
+    this.graceMs = config.TOCSIN_PROBE_LEASE_GRACE_MS;
     this.refreshLoop = new PollingLoop('MonitorRefresh', config.TOCSIN_MONITOR_REFRESH_MS, async () => {
-      await this.refresh();
+      const added = await this.leases.scheduleNewMonitors();
+      if (added > 0) this.logger.log(`scheduled ${added} new monitor(s)`);
+      this.loaded = true;
       return false;
     });
-    this.tickLoop = new PollingLoop('ProbeTick', TICK_MS, async () => {
-      this.launchDue();
-      return false;
-    });
+    // Returning true polls again at once: there was a full batch, so more may be due.
+    this.tickLoop = new PollingLoop('ProbeTick', TICK_MS, () => this.launchDue());
     readiness.register('monitors-loaded', () => this.loaded);
     this.probes = new Counter({ name: 'tocsin_probes_total', help: 'Probes run, by outcome', labelNames: ['outcome'], registers: [metrics] });
     this.latency = new Histogram({
@@ -71,42 +74,41 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
     this.tickLoop.start();
   }
 
-  private async refresh(): Promise<void> {
-    const monitors = await this.dataSource.getRepository(MonitorEntity).find();
-    const seen = new Set<string>();
-    const now = Date.now();
-    for (const monitor of monitors) {
-      seen.add(monitor.id);
-      const slot = this.slots.get(monitor.id);
-      if (!slot) this.slots.set(monitor.id, { monitor, nextDueAt: now, running: false });
-      else {
-        if (monitor.interval_seconds < slot.monitor.interval_seconds) slot.nextDueAt = Math.min(slot.nextDueAt, now + monitor.interval_seconds * 1000);
-        slot.monitor = monitor;
-      }
-    }
-    for (const id of this.slots.keys()) if (!seen.has(id)) this.slots.delete(id);
-    if (!this.loaded) this.logger.log(`scheduling ${monitors.length} monitor(s)`);
-    this.loaded = true;
-  }
-
-  private launchDue(): void {
-    const now = Date.now();
-    for (const slot of this.slots.values()) {
-      if (this.running.size >= MAX_CONCURRENT_PROBES) return;
-      if (slot.running || slot.nextDueAt > now) continue;
-      slot.running = true;
-      slot.nextDueAt = now + slot.monitor.interval_seconds * 1000;
-      const run = this.probeOnce(slot.monitor).finally(() => {
-        slot.running = false;
-        this.running.delete(run);
-      });
+  private async launchDue(): Promise<boolean> {
+    if (this.stopping || !this.loaded) return false;
+    const free = this.concurrency - this.running.size;
+    const claimed = await this.leases.claimDue(this.owner, free, this.graceMs);
+    for (const probe of claimed) {
+      const run = this.probeOnce(probe)
+        .catch((err: unknown) => this.logger.error(`probe of monitor ${probe.monitor.id} failed: ${(err as Error).message}`))
+        .finally(() => {
+          this.running.delete(run);
+          this.tickLoop.nudge();
+        });
       this.running.add(run);
     }
+    return claimed.length > 0 && claimed.length === free;
   }
 
-  private async probeOnce(monitor: MonitorEntity): Promise<void> {
+  private async probeOnce({ monitor }: ClaimedProbe): Promise<void> {
+    try {
+      await this.probeAndPublish(monitor);
+    } finally {
+      const intervalMs = monitor.interval_seconds * 1000;
+      const next = nextSlotAfter(Date.now(), intervalMs, phaseMs(monitor.id, intervalMs));
+      const kept = await this.leases.complete(this.owner, monitor.id, new Date(next));
+      if (!kept) this.probes.inc({ outcome: 'lease_lost' });
+    }
+  }
+
+  private async probeAndPublish(monitor: MonitorEntity): Promise<void> {
     const observedAt = new Date().toISOString();
-    const outcome = await this.prober.probe(monitor);
+    const probed = await this.prober.probe(monitor);
+    if (!probed) {
+      this.probes.inc({ outcome: 'headers_unreadable' });
+      return;
+    }
+    const { outcome, learned } = probed;
     this.latency.observe({ kind: monitor.kind }, outcome.latency_ms / 1000);
     this.probes.inc({ outcome: outcome.ok ? 'ok' : (outcome.failure_layer ?? 'failed') });
     const result: ProbeResult = {
@@ -124,10 +126,13 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
       this.probes.inc({ outcome: 'publish_failed' });
       this.logger.error(`could not publish probe result for monitor ${monitor.id}: ${(err as Error).message}`);
     }
+    if (learned) await this.leases.learn(monitor.id, learned);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await Promise.all([this.refreshLoop.stop(), this.tickLoop.stop()]);
     await Promise.allSettled([...this.running]);
+    await this.leases.release(this.owner).catch(() => undefined);
   }
 }

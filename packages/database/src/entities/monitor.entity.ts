@@ -16,7 +16,18 @@ export class MonitorEntity {
   @Column('integer') recover_after!: number;
   /** Failure layer → severity overrides for this monitor. */
   @Column('jsonb') severity_policy!: Record<string, string>;
+  /** Plain headers of monitors stored before headers were sealed; new writes leave it empty. */
   @Column('jsonb') headers!: Record<string, string>;
+  /** The headers as a SecretBox-sealed JSON object; never answered by the API. */
+  @Column('text', { nullable: true }) sealed_headers!: string | null;
+  /** The sealed headers' names, which the API may show. */
+  @Column('jsonb', { default: () => "'[]'" }) header_names!: string[];
+  /** `kind: http`: the status that means up; null means any 2xx. */
+  @Column('integer', { nullable: true }) expected_status!: number | null;
+  /** What probing learned, written by probe-ingest when it changes. */
+  @Column('text', { nullable: true }) mcp_generation!: 'handshake' | 'stateless' | null;
+  @Column('text', { nullable: true }) protocol_version!: string | null;
+  @Column('integer', { nullable: true }) tools_count!: number | null;
   @CreateDateColumn({ type: 'timestamptz' }) created_at!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated_at!: Date;
 }

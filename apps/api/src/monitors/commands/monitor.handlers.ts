@@ -4,6 +4,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { TocsinConfig } from '@tocsin/config';
 import type { MonitorEntity } from '@tocsin/database';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
+import { SecretBox } from '@tocsin/secrets';
 import { refuse, type Outcome, type Refusal } from '../../common/result';
 import { checkTargetUrl } from '../../common/url-policy';
 import { MonitorRepository } from '../monitor.repository';
@@ -16,18 +17,34 @@ function checkPolicy(config: TocsinConfig, changes: { url?: string | undefined; 
   return changes.url ? checkTargetUrl(changes.url, config.TOCSIN_ALLOW_PRIVATE_URLS) : null;
 }
 
+/** Headers (often a bearer token) are stored sealed; only their names stay readable. */
+function sealHeaders(box: SecretBox, headers: Record<string, string>): Pick<MonitorEntity, 'headers' | 'sealed_headers' | 'header_names'> {
+  const names = Object.keys(headers).sort();
+  return { headers: {}, header_names: names, sealed_headers: names.length > 0 ? box.sealJson(headers) : null };
+}
+
 @CommandHandler(RegisterMonitorCommand)
 export class RegisterMonitorHandler implements ICommandHandler<RegisterMonitorCommand> {
   constructor(
     private readonly monitors: MonitorRepository,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
+    private readonly box: SecretBox,
   ) {}
 
   async execute({ tenantId, body }: RegisterMonitorCommand): Promise<Outcome<MonitorEntity>> {
     const refused = checkPolicy(this.config, body);
     if (refused) return refused;
     if (await this.monitors.slugTaken(tenantId, body.slug)) return refuse(409, 'a monitor with this slug exists', 'slug');
-    return { ok: true, value: await this.monitors.insert({ id: randomUUID(), tenant_id: tenantId, ...body }) };
+    const monitor = {
+      id: randomUUID(),
+      tenant_id: tenantId,
+      ...body,
+      ...sealHeaders(this.box, body.headers),
+      mcp_generation: null,
+      protocol_version: null,
+      tools_count: null,
+    };
+    return { ok: true, value: await this.monitors.insert(monitor) };
   }
 }
 
@@ -36,12 +53,17 @@ export class UpdateMonitorHandler implements ICommandHandler<UpdateMonitorComman
   constructor(
     private readonly monitors: MonitorRepository,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
+    private readonly box: SecretBox,
   ) {}
 
   async execute({ tenantId, monitorId, changes }: UpdateMonitorCommand): Promise<Outcome<MonitorEntity>> {
     const refused = checkPolicy(this.config, changes);
     if (refused) return refused;
-    const updated = await this.monitors.update(tenantId, monitorId, changes);
+    const { headers, ...rest } = changes;
+    const sealed = headers === undefined ? {} : sealHeaders(this.box, headers);
+    // A new URL may be a server of the other generation: forget what probing learned.
+    const relearn = changes.url === undefined ? {} : { mcp_generation: null, protocol_version: null, tools_count: null };
+    const updated = await this.monitors.update(tenantId, monitorId, { ...rest, ...sealed, ...relearn });
     return updated ? { ok: true, value: updated } : refuse(404, `monitor ${monitorId} not found`);
   }
 }
