@@ -9,12 +9,25 @@ export class ProbeResultTap {
 
   private constructor(private readonly consumer: Consumer) {}
 
-  static async start(config: { KAFKA_BROKERS: string[]; TOCSIN_TOPIC_NAMESPACE: string }): Promise<ProbeResultTap> {
+  static async start(config: {
+    KAFKA_BROKERS: string[];
+    TOCSIN_TOPIC_NAMESPACE: string;
+    TOCSIN_TOPIC_PARTITIONS: number;
+  }): Promise<ProbeResultTap> {
     const kafka = new Kafka({ clientId: 'probe-result-tap', brokers: config.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+    const topic = topicNames(config.TOCSIN_TOPIC_NAMESPACE).probeResults;
+    // The tap may start before any app created the topic; creating an existing one is a no-op.
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: config.TOCSIN_TOPIC_PARTITIONS }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
     const consumer = kafka.consumer({ groupId: `tap-${randomBytes(4).toString('hex')}` });
     const tap = new ProbeResultTap(consumer);
     await consumer.connect();
-    await consumer.subscribe({ topic: topicNames(config.TOCSIN_TOPIC_NAMESPACE).probeResults, fromBeginning: true });
+    await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
         if (message.value) tap.results.push(JSON.parse(message.value.toString()) as ProbeResult);

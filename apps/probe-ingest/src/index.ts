@@ -6,3 +6,4 @@ export const probeIngestService: ServiceDefinition = {
   defaultPort: 8081,
   module: (config) => ProbeIngestModule.forRoot(config),
 };
+export { nextSlotAfter, phaseMs, slotIndex } from './scheduling/phase';

@@ -91,11 +91,14 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async probeOnce({ monitor }: ClaimedProbe): Promise<void> {
+    const startedAt = Date.now();
     try {
       await this.probeAndPublish(monitor);
     } finally {
+      // The slot after the one this probe started in: a probe that ends after the next slot
+      // began still lets that slot run (at once) rather than skipping it.
       const intervalMs = monitor.interval_seconds * 1000;
-      const next = nextSlotAfter(Date.now(), intervalMs, phaseMs(monitor.id, intervalMs));
+      const next = nextSlotAfter(startedAt, intervalMs, phaseMs(monitor.id, intervalMs));
       const kept = await this.leases.complete(this.owner, monitor.id, new Date(next));
       if (!kept) this.probes.inc({ outcome: 'lease_lost' });
     }
