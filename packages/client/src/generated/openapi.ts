@@ -319,9 +319,8 @@ export interface components {
             severity_policy: {
                 [key: string]: string;
             };
-            headers: {
-                [key: string]: string;
-            };
+            header_names: string[];
+            expected_status: number | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -356,6 +355,9 @@ export interface components {
                 [key: string]: unknown;
             }) | null;
             last_probe_at: string | null;
+            generation: ("handshake" | "stateless" | "unknown") | null;
+            protocol_version: string | null;
+            tools_count: number | null;
         } & {
             [key: string]: unknown;
         };
@@ -736,6 +738,8 @@ export interface operations {
                     headers?: {
                         [key: string]: string;
                     };
+                    /** @default null */
+                    expected_status?: number | null;
                 };
             };
         };
@@ -847,6 +851,7 @@ export interface operations {
                     headers?: {
                         [key: string]: string;
                     };
+                    expected_status?: number | null;
                 };
             };
         };
