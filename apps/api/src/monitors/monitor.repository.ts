@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { MonitorEntity, MonitorStateEntity, IncidentEntity } from '@tocsin/database';
 import { keysetWhere } from '../common/keyset';
 import type { ListQuery } from '../common/pagination';
@@ -11,7 +12,10 @@ import { TenantScope } from '../tenants/tenant-scope';
  */
 @Injectable()
 export class MonitorRepository {
-  constructor(private readonly scope: TenantScope) {}
+  constructor(
+    private readonly scope: TenantScope,
+    private readonly dataSource: DataSource,
+  ) {}
 
   private monitors(tenantId: string) {
     return this.scope.repository(MonitorEntity, tenantId);
@@ -36,6 +40,15 @@ export class MonitorRepository {
   async update(tenantId: string, id: string, changes: Partial<MonitorEntity>): Promise<MonitorEntity | null> {
     await this.monitors(tenantId).update({ id }, changes);
     return this.find(tenantId, id);
+  }
+
+  /** A changed interval or URL takes effect at once: the next probe is due now, not in the old slot. */
+  async probeSoon(tenantId: string, id: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE probe_leases l SET next_due_at = now() FROM monitors m
+       WHERE l.monitor_id = m.id AND m.id = $1 AND m.tenant_id = $2 AND l.next_due_at > now()`,
+      [id, this.scope.repository(MonitorEntity, tenantId).tenantId],
+    );
   }
 
   async remove(tenantId: string, id: string): Promise<boolean> {

@@ -64,6 +64,9 @@ export class UpdateMonitorHandler implements ICommandHandler<UpdateMonitorComman
     // A new URL may be a server of the other generation: forget what probing learned.
     const relearn = changes.url === undefined ? {} : { mcp_generation: null, protocol_version: null, tools_count: null };
     const updated = await this.monitors.update(tenantId, monitorId, { ...rest, ...sealed, ...relearn });
+    if (updated && (changes.url !== undefined || changes.interval_seconds !== undefined)) {
+      await this.monitors.probeSoon(tenantId, monitorId);
+    }
     return updated ? { ok: true, value: updated } : refuse(404, `monitor ${monitorId} not found`);
   }
 }
