@@ -67,6 +67,11 @@ export class ProbeLeaseRepository {
     await this.dataSource.query(`UPDATE probe_leases SET owner = NULL, lease_until = NULL WHERE owner = $1`, [owner]);
   }
 
+  /** Replaces sealed headers with the same headers sealed under the current key, unless they changed meanwhile. */
+  async reseal(monitorId: string, previous: string, resealed: string): Promise<void> {
+    await this.dataSource.query(`UPDATE monitors SET sealed_headers = $3 WHERE id = $1 AND sealed_headers = $2`, [monitorId, previous, resealed]);
+  }
+
   /** Remembers what probing learned about an MCP server, only when it changed. */
   async learn(
     monitorId: string,

@@ -7,6 +7,7 @@ import type { ProbeResult } from '@tocsin/contracts';
 import type { MonitorEntity } from '@tocsin/database';
 import { KafkaProducerService, KafkaTopicsService } from '@tocsin/kafka';
 import { MetricsRegistry, PollingLoop, ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
+import { SecretBox } from '@tocsin/secrets';
 import { ProberService } from '../probing/prober.service';
 import { ProbeResultPublisher } from '../publishing/probe-result.publisher';
 import { nextSlotAfter, phaseMs } from './phase';
@@ -45,6 +46,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
     readiness: ReadinessRegistry,
     @Inject(TOCSIN_CONFIG) config: TocsinConfig,
     metrics: MetricsRegistry,
+    private readonly box: SecretBox,
   ) {
     this.concurrency = config.TOCSIN_PROBE_CONCURRENCY;
     this.graceMs = config.TOCSIN_PROBE_LEASE_GRACE_MS;
@@ -130,6 +132,10 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
       this.logger.error(`could not publish probe result for monitor ${monitor.id}: ${(err as Error).message}`);
     }
     if (learned) await this.leases.learn(monitor.id, learned);
+    // Key rotation: headers sealed with an older key are re-sealed with the current one.
+    if (monitor.sealed_headers && this.box.needsReseal(monitor.sealed_headers)) {
+      await this.leases.reseal(monitor.id, monitor.sealed_headers, this.box.reseal(monitor.sealed_headers));
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
