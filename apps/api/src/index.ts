@@ -2,6 +2,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { TOCSIN_VERSION } from '@tocsin/contracts';
 import type { ServiceDefinition } from '@tocsin/runtime';
 import { ApiModule } from './app.module';
+import { useJsonBodies } from './body-parsing';
 import { JsonErrorFilter } from './common/http-exception.filter';
 
 export const apiService: ServiceDefinition = {
@@ -9,6 +10,7 @@ export const apiService: ServiceDefinition = {
   defaultPort: 8080,
   module: (config) => ApiModule.forRoot(config),
   configure: (app) => {
+    useJsonBodies(app);
     app.useGlobalFilters(new JsonErrorFilter());
     const document = SwaggerModule.createDocument(
       app,

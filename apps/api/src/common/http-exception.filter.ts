@@ -28,6 +28,10 @@ export class JsonErrorFilter implements ExceptionFilter {
       const error = typeof fields.error === 'string' ? fields.error : (HttpStatus[status] ?? 'Error').replace(/_/g, ' ');
       return { statusCode: status, error, message, ...(fields.details !== undefined ? { details: fields.details } : {}) };
     }
+    if (isBodyParserError(exception) && exception.type === 'entity.too.large') {
+      const limit = exception.limit === undefined ? '' : ` of ${exception.limit} bytes`;
+      return { statusCode: 413, error: 'Payload Too Large', message: `request body is over the size limit${limit}` };
+    }
     if (isBodyParserError(exception)) {
       return { statusCode: 400, error: 'Bad Request', message: `request body is not valid JSON: ${exception.message}` };
     }
@@ -36,6 +40,7 @@ export class JsonErrorFilter implements ExceptionFilter {
   }
 }
 
-function isBodyParserError(e: unknown): e is Error & { type: string } {
-  return e instanceof Error && (e as { type?: string }).type === 'entity.parse.failed';
+function isBodyParserError(e: unknown): e is Error & { type: string; limit?: number } {
+  const type = e instanceof Error ? (e as { type?: string }).type : undefined;
+  return type === 'entity.parse.failed' || type === 'entity.too.large';
 }
