@@ -203,52 +203,6 @@ describe('inbound receivers', () => {
     expect(rows[1]).toMatchObject({ previous_status: 'degraded', new_status: 'operational' });
   });
 
-  it('suppresses incidents while the monitor is in maintenance, until another status arrives', async () => {
-    const monitorId = await monitor('checkout', { confirm_after: 2 });
-    const created = await api.post<CreatedReceiver>('/v1/receivers', { name: 'deploys', monitor_id: monitorId, status_field: 'state' });
-    const maintenance = await hook(created.body.url, { state: 'under_maintenance' });
-    expect(maintenance.body).toMatchObject({ result: 'processed', mapped_status: 'maintenance' });
-
-    // Failed probes pushed during maintenance: more than confirm_after of them.
-    const failures = async (count: number) => {
-      let observedAt = '';
-      for (let i = 0; i < count; i++) {
-        observedAt = new Date().toISOString();
-        const res = await api.post('/v1/probe-results', {
-          results: [{ monitor_id: monitorId, ok: false, failure_layer: 'transport', error: 'connection refused', observed_at: observedAt }],
-        });
-        expect(res.status).toBe(202);
-      }
-      // The router has folded in the last one once the monitor's snapshot shows it.
-      await waitFor(
-        async () => {
-          const res = await api.get<{ last_probe_at: string | null }>(`/v1/monitors/${monitorId}/status`);
-          return res.body.last_probe_at !== null && Date.parse(res.body.last_probe_at) >= Date.parse(observedAt);
-        },
-        { description: 'the router to record the pushed failures' },
-      );
-    };
-    await failures(4);
-    const during = await api.get<{ open_incident: unknown }>(`/v1/monitors/${monitorId}/status`);
-    expect(during.body.open_incident).toBeNull();
-    const openDuring = await api.get<{ data: Array<{ monitor_id: string }> }>('/v1/incidents?status=open');
-    expect(openDuring.body.data.filter((i) => i.monitor_id === monitorId)).toEqual([]);
-
-    // Another status ends maintenance: the same failures now open an incident.
-    expect((await hook(created.body.url, { state: 'operational' })).body).toMatchObject({ result: 'processed', mapped_status: 'operational' });
-    await failures(2);
-    const after = await waitFor(
-      async () => {
-        const res = await api.get<{ open_incident: { failure_layer: string } | null }>(`/v1/monitors/${monitorId}/status`);
-        return res.body.open_incident ?? undefined;
-      },
-      { description: 'an incident after maintenance ended' },
-    );
-    expect(after.failure_layer).toBe('transport');
-    const opened = await pager.waitForEvent('downtime_started', 2);
-    expect(opened.filter((w) => w.body.server_slug === 'checkout')).toHaveLength(1);
-  });
-
   it('keeps only the newest 50 calls per receiver, newest first', async () => {
     const monitorId = await monitor('chatty');
     const created = await api.post<CreatedReceiver>('/v1/receivers', { name: 'chatty', monitor_id: monitorId, status_field: 'n' });
