@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Client } from 'pg';
-import { WebhookReceiver, waitFor } from '@tocsin/testing';
+import { WebhookReceiver } from '@tocsin/testing';
 import { ApiClient, startStack, type Stack } from '../src';
 
 interface CreatedReceiver {
@@ -201,6 +201,36 @@ describe('inbound receivers', () => {
     const rows = await log(created.body.id);
     expect(rows.map((r) => r.result)).toEqual(['failed', 'processed', 'processed']);
     expect(rows[1]).toMatchObject({ previous_status: 'degraded', new_status: 'operational' });
+  });
+
+  it('reads the signature from a custom header, and refuses a body that is not JSON with 415', async () => {
+    const monitorId = await monitor('ci');
+    const created = await api.post<CreatedReceiver>('/v1/receivers', {
+      name: 'ci',
+      monitor_id: monitorId,
+      status_field: 'check_run.conclusion',
+      mapping: { success: 'operational', failure: 'down' },
+      secret: SECRET,
+      signature_header: 'X-Hub-Signature-256',
+    });
+    expect(created.status).toBe(201);
+    const body = signed({ check_run: { conclusion: 'success' } });
+    const inDefaultHeader = await hook(created.body.url, body.raw, { 'x-webhook-signature': body.signature });
+    expect(inDefaultHeader.status).toBe(401);
+    expect(inDefaultHeader.body.message).toContain('X-Hub-Signature-256');
+    const ok = await hook(created.body.url, body.raw, { 'x-hub-signature-256': body.signature });
+    expect(ok).toMatchObject({ status: 202, body: { result: 'processed', mapped_status: 'operational' } });
+
+    const text = 'status=down';
+    const res = await fetch(`${stack.apiUrl}${created.body.url}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(text).digest('hex')}` },
+      body: text,
+    });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toMatchObject({ statusCode: 415, message: expect.stringContaining('application/json') });
+    const rows = await log(created.body.id);
+    expect(rows.map((r) => r.result)).toEqual(['failed', 'processed', 'auth_failed']);
   });
 
   it('keeps only the newest 50 calls per receiver, newest first', async () => {

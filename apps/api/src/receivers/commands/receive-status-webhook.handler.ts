@@ -71,11 +71,12 @@ export class ReceiveStatusWebhookHandler implements ICommandHandler<ReceiveStatu
       return { status, message: reason } as const;
     };
 
+    // Only JSON bodies keep their raw bytes, so the media type is settled before the signature.
+    if (call.rawBody === undefined) return refuse(415, 'failed', 'send the status as a JSON body (content-type: application/json)');
     if (receiver.secret !== null) {
-      const checked = checkSignature(this.secrets.open(receiver.secret), call.rawBody ?? Buffer.alloc(0), header(call, receiver.signature_header));
+      const checked = checkSignature(this.secrets.open(receiver.secret), call.rawBody, header(call, receiver.signature_header));
       if (!checked.ok) return refuse(401, 'auth_failed', `${receiver.signature_header}: ${checked.reason}`);
     }
-    if (call.rawBody === undefined) return refuse(415, 'failed', 'send the status as a JSON body (content-type: application/json)');
     if (call.body === null || typeof call.body !== 'object') return refuse(400, 'failed', 'the body must be a JSON object or array');
 
     const rawValue = fieldText(readDotPath(call.body, receiver.status_field));
