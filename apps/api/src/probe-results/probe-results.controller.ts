@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, HttpCode, HttpException, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
 import { KafkaProducerService } from '@tocsin/kafka';
 import { TenantGuard, TenantId } from '../auth/guards';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { TenantScope } from '../tenants/tenant-scope';
 import { MAX_PUSHED_RESULTS, pushBodySchema, pushSchemaForDocs, sortPushedResults, type PushBody } from './push-validation';
 
 export interface PushAnswer {
@@ -21,7 +21,7 @@ export interface PushAnswer {
 @Controller('v1/probe-results')
 export class ProbeResultsController {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly scope: TenantScope,
     private readonly producer: KafkaProducerService,
   ) {}
 
@@ -51,11 +51,11 @@ export class ProbeResultsController {
     }
     const { valid, rejected } = sortPushedResults(body.results);
     const refs = [...new Set(valid.map(({ result }) => result.monitor_id))];
-    const rows: Array<{ id: string; slug: string }> = refs.length
-      ? await this.dataSource.query('SELECT id, slug FROM monitors WHERE tenant_id = $1 AND (id::text = ANY($2) OR slug = ANY($2))', [
-          tenantId,
-          refs,
-        ])
+    const rows = refs.length
+      ? await this.scope.query<{ id: string; slug: string }>(
+          'SELECT id, slug FROM monitors WHERE tenant_id = $1 AND (id::text = ANY($2) OR slug = ANY($2))',
+          [refs],
+        )
       : [];
     const idOf = new Map(rows.flatMap((r) => [[r.id, r.id], [r.slug, r.id]] as const));
 

@@ -1,63 +1,70 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { MonitorEntity, ReceiverCallEntity, ReceiverEntity, ReceiverStatusEntity } from '@tocsin/database';
 import { keysetWhere } from '../common/keyset';
 import type { ListQuery } from '../common/pagination';
+import { TenantScope } from '../tenants/tenant-scope';
 
 /** The newest calls kept per receiver; older ones are deleted as new ones arrive. */
 export const RECEIVER_LOG_SIZE = 50;
 
 export type NewReceiverCall = Omit<ReceiverCallEntity, 'id' | 'previous_status' | 'new_status' | 'receiver_id' | 'tenant_id'>;
 
-/** Every tenant-facing method takes the tenant; the incoming hook finds its receiver by token hash. */
+/**
+ * Every method takes the tenant and runs through the request's tenant scope. The one
+ * exception is finding a receiver by its token hash: the incoming hook has no API key, and
+ * the token is what names the tenant (the hook then acts inside that tenant's context).
+ */
 @Injectable()
 export class ReceiverRepository {
-  private readonly receivers: Repository<ReceiverEntity>;
+  constructor(
+    private readonly scope: TenantScope,
+    private readonly dataSource: DataSource,
+  ) {}
 
-  constructor(private readonly dataSource: DataSource) {
-    this.receivers = dataSource.getRepository(ReceiverEntity);
+  private receivers(tenantId: string) {
+    return this.scope.repository(ReceiverEntity, tenantId);
   }
 
   find(tenantId: string, id: string): Promise<ReceiverEntity | null> {
-    return this.receivers.findOneBy({ tenant_id: tenantId, id });
+    return this.receivers(tenantId).findOneBy({ id });
   }
 
   findByTokenHash(tokenHash: string): Promise<ReceiverEntity | null> {
-    return this.receivers.findOneBy({ token_hash: tokenHash });
+    return this.dataSource.getRepository(ReceiverEntity).findOneBy({ token_hash: tokenHash });
   }
 
   list(tenantId: string, query: ListQuery): Promise<ReceiverEntity[]> {
-    const qb = this.receivers.createQueryBuilder('r').where('r.tenant_id = :tenantId', { tenantId });
-    return keysetWhere(qb, 'r', query).getMany();
+    return keysetWhere(this.receivers(tenantId).createQueryBuilder('r'), 'r', query).getMany();
   }
 
   insert(receiver: Omit<ReceiverEntity, 'created_at' | 'updated_at'>): Promise<ReceiverEntity> {
-    return this.receivers.save(receiver);
+    return this.receivers(receiver.tenant_id).save(receiver);
   }
 
   async remove(tenantId: string, id: string): Promise<boolean> {
-    const result = await this.receivers.delete({ tenant_id: tenantId, id });
-    return (result.affected ?? 0) > 0;
+    return (await this.receivers(tenantId).delete({ id })) > 0;
   }
 
   monitorExists(tenantId: string, monitorId: string): Promise<boolean> {
-    return this.dataSource.getRepository(MonitorEntity).existsBy({ tenant_id: tenantId, id: monitorId });
+    return this.scope.repository(MonitorEntity, tenantId).existsBy({ id: monitorId });
   }
 
   /** A monitor of the tenant by slug, or by name ignoring case; a slug match wins. */
   async monitorByService(tenantId: string, service: string): Promise<string | undefined> {
-    const rows: Array<{ id: string }> = await this.dataSource.query(
+    if (this.scope.tenantId !== tenantId) throw new Error('a query named a tenant other than the authenticated one');
+    const rows = await this.scope.query<{ id: string }>(
       `SELECT id FROM monitors WHERE tenant_id = $1 AND (slug = $2 OR lower(name) = lower($2))
        ORDER BY (slug = $2) DESC, created_at LIMIT 1`,
-      [tenantId, service],
+      [service],
     );
     return rows[0]?.id;
   }
 
-  async log(tenantId: string, receiverId: string): Promise<ReceiverCallEntity[]> {
-    return this.dataSource
-      .getRepository(ReceiverCallEntity)
-      .find({ where: { tenant_id: tenantId, receiver_id: receiverId }, order: { id: 'DESC' }, take: RECEIVER_LOG_SIZE });
+  log(tenantId: string, receiverId: string): Promise<ReceiverCallEntity[]> {
+    return this.scope
+      .repository(ReceiverCallEntity, tenantId)
+      .find({ where: { receiver_id: receiverId }, order: { id: 'DESC' }, take: RECEIVER_LOG_SIZE });
   }
 
   /**
@@ -67,7 +74,7 @@ export class ReceiverRepository {
    */
   async recordCall(receiver: ReceiverEntity, call: NewReceiverCall): Promise<ReceiverCallEntity> {
     return this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT 1 FROM receivers WHERE id = $1 FOR UPDATE', [receiver.id]);
+      await tx.query('SELECT 1 FROM receivers WHERE id = $1 AND tenant_id = $2 FOR UPDATE', [receiver.id, receiver.tenant_id]);
       const previous = call.monitor_id ? await this.lastStatus(tx, receiver.id, call.monitor_id) : null;
       const next = call.result === 'processed' ? call.mapped_status : previous;
       if (call.result === 'processed' && call.monitor_id && next) {

@@ -16,6 +16,7 @@ import {
 } from '../inbound-mapping';
 import { ReceiverRepository, type NewReceiverCall } from '../receiver.repository';
 import { ReceiveStatusWebhookCommand, type IncomingAnswer, type IncomingCall } from './receive-status-webhook.command';
+import { TenantContext } from '../../tenants/tenant-context';
 import { hashReceiverToken } from './receiver.commands';
 
 const TOKEN = /^[A-Za-z0-9_-]{64}$/;
@@ -54,6 +55,11 @@ export class ReceiveStatusWebhookHandler implements ICommandHandler<ReceiveStatu
   async execute({ call }: ReceiveStatusWebhookCommand): Promise<IncomingAnswer> {
     const receiver = TOKEN.test(call.token) ? await this.receivers.findByTokenHash(hashReceiverToken(call.token)) : null;
     if (!receiver) return { status: 404, message: 'no receiver has this URL' };
+    // The token named the tenant: everything after this acts for it, through its tenant scope.
+    return TenantContext.run(receiver.tenant_id, () => this.receive(receiver, call));
+  }
+
+  private async receive(receiver: ReceiverEntity, call: IncomingCall): Promise<IncomingAnswer> {
 
     const base: NewReceiverCall = {
       received_at: new Date(),
