@@ -19,6 +19,11 @@ import { RegisterMonitorHandler, RemoveMonitorHandler, UpdateMonitorHandler } fr
 import { MonitorRepository } from './monitors/monitor.repository';
 import { MonitorsController } from './monitors/monitors.controller';
 import { ProbeResultsController } from './probe-results/probe-results.controller';
+import { ReceiveStatusWebhookHandler } from './receivers/commands/receive-status-webhook.handler';
+import { RegisterReceiverHandler, RemoveReceiverHandler } from './receivers/commands/receiver.commands';
+import { IncomingHooksController } from './receivers/incoming-hooks.controller';
+import { ReceiverRepository } from './receivers/receiver.repository';
+import { ReceiversController } from './receivers/receivers.controller';
 import { CreateTenantHandler, IssueApiKeyHandler } from './tenants/commands/create-tenant.handler';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantScope } from './tenants/tenant-scope';
@@ -49,6 +54,8 @@ export class ApiModule {
         DeliveriesController,
         IncidentsController,
         ProbeResultsController,
+        ReceiversController,
+        IncomingHooksController,
       ],
       providers: [
         { provide: ADMIN_TOKEN, useValue: adminToken(config) },
@@ -65,6 +72,10 @@ export class ApiModule {
         RegisterEndpointHandler,
         UpdateEndpointHandler,
         RemoveEndpointHandler,
+        ReceiverRepository,
+        RegisterReceiverHandler,
+        RemoveReceiverHandler,
+        ReceiveStatusWebhookHandler,
       ],
     };
   }

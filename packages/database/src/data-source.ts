@@ -8,9 +8,11 @@ import {
   IncidentEntity,
   MonitorStateEntity,
 } from './entities/read-models.entity';
+import { ReceiverCallEntity, ReceiverEntity, ReceiverStatusEntity } from './entities/receiver.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
 import { ProbeLeases1764100000000 } from './migrations/1764100000000-probe-leases';
+import { InboundReceivers1764200000000 } from './migrations/1764200000000-inbound-receivers';
 
 export const ENTITIES = [
   TenantEntity,
@@ -20,12 +22,16 @@ export const ENTITIES = [
   IncidentEntity,
   DeliveryEntity,
   MonitorStateEntity,
+  ReceiverEntity,
+  ReceiverCallEntity,
+  ReceiverStatusEntity,
 ];
 
 export const MIGRATIONS = [
   InitialSchema1763800000000,
   OffsetsPerCluster1763900000000,
   ProbeLeases1764100000000,
+  InboundReceivers1764200000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

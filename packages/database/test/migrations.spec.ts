@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { migrate, prepareDatabase } from '../src';
+import { migrate, MIGRATIONS, prepareDatabase } from '../src';
 
 const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tocsin';
 
@@ -16,7 +16,7 @@ describe('migrations on real Postgres', () => {
 
   beforeAll(async () => {
     // The database does not exist yet: prepareDatabase creates it, then migrates.
-    expect(await prepareDatabase(db.url)).toEqual(expect.arrayContaining(['InitialSchema1763800000000', 'OffsetsPerCluster1763900000000', 'ProbeLeases1764100000000']));
+    expect(await prepareDatabase(db.url)).toEqual(MIGRATIONS.map((m) => m.name));
   });
 
   afterAll(async () => {
@@ -32,7 +32,7 @@ describe('migrations on real Postgres', () => {
     try {
       const { rows } = await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
       expect(rows.map((r) => r.tablename)).toEqual(
-        expect.arrayContaining(['events', 'outbox', 'consumer_offsets', 'monitors', 'endpoints', 'deliveries', 'incidents', 'tenants', 'api_keys', 'probe_leases']),
+        expect.arrayContaining(['events', 'outbox', 'consumer_offsets', 'monitors', 'endpoints', 'deliveries', 'incidents', 'tenants', 'api_keys', 'receivers', 'receiver_calls', 'probe_leases']),
       );
     } finally {
       await client.end();
