@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { MonitorEntity, MonitorStateEntity, IncidentEntity } from '@tocsin/database';
 import { keysetWhere } from '../common/keyset';
 import type { ListQuery } from '../common/pagination';
@@ -12,10 +11,7 @@ import { TenantScope } from '../tenants/tenant-scope';
  */
 @Injectable()
 export class MonitorRepository {
-  constructor(
-    private readonly scope: TenantScope,
-    private readonly dataSource: DataSource,
-  ) {}
+  constructor(private readonly scope: TenantScope) {}
 
   private monitors(tenantId: string) {
     return this.scope.repository(MonitorEntity, tenantId);
@@ -43,11 +39,11 @@ export class MonitorRepository {
   }
 
   /** A changed interval or URL takes effect at once: the next probe is due now, not in the old slot. */
-  async probeSoon(tenantId: string, id: string): Promise<void> {
-    await this.dataSource.query(
+  async probeSoon(_tenantId: string, id: string): Promise<void> {
+    await this.scope.query(
       `UPDATE probe_leases l SET next_due_at = now() FROM monitors m
-       WHERE l.monitor_id = m.id AND m.id = $1 AND m.tenant_id = $2 AND l.next_due_at > now()`,
-      [id, this.scope.repository(MonitorEntity, tenantId).tenantId],
+       WHERE m.tenant_id = $1 AND l.monitor_id = m.id AND m.id = $2 AND l.next_due_at > now()`,
+      [id],
     );
   }
 
