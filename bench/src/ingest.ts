@@ -88,7 +88,12 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-async function topicEnd(kafka: Kafka, topic: string): Promise<number> {
+/** The topic's total end offset; retried while a new topic's leaders are still being elected. */
+function topicEnd(kafka: Kafka, topic: string): Promise<number> {
+  return waitFor(() => readTopicEnd(kafka, topic).catch(() => false as const), { timeoutMs: 30_000, description: 'topic offsets' });
+}
+
+async function readTopicEnd(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -143,9 +148,13 @@ async function main(): Promise<void> {
       latency_ms: 12,
       source: 'push',
     }));
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: topics.probeResults, numPartitions: Number(values.partitions) }], waitForLeaders: true });
+    await admin.disconnect();
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    const before = await topicEnd(kafka, topics.probeResults).catch(() => 0);
+    const before = await topicEnd(kafka, topics.probeResults);
     let t0 = performance.now();
     await pool(chunks(records, BATCH), 1, async (batch) => {
       await producer.send({
