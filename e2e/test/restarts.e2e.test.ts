@@ -78,8 +78,15 @@ describe('restarts', () => {
     const [failed, retried] = arrivals.slice(1);
     expect(retried!.headers['webhook-id']).toBe(failed!.headers['webhook-id']);
     expect(retried!.headers['x-tocsin-attempt']).toBe('2');
-    const delivery = await api.get<{ status: string; attempt_count: number; attempts: Array<{ outcome: string; http_status: number }> }>(
-      `/v1/deliveries/${String(retried!.headers['webhook-id'])}`,
+    // The outcome is recorded after the receiver answered: wait for it rather than race it.
+    const delivery = await waitFor(
+      async () => {
+        const res = await api.get<{ status: string; attempt_count: number; attempts: Array<{ outcome: string; http_status: number }> }>(
+          `/v1/deliveries/${String(retried!.headers['webhook-id'])}`,
+        );
+        return res.body.status !== 'in_flight' && res;
+      },
+      { description: 'the retried attempt recorded' },
     );
     expect(delivery.body).toMatchObject({ status: 'delivered', attempt_count: 2 });
     expect(delivery.body.attempts.map((a) => [a.outcome, a.http_status])).toEqual([
