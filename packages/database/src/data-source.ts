@@ -8,8 +8,10 @@ import {
   IncidentEntity,
   MonitorStateEntity,
 } from './entities/read-models.entity';
+import { MaintenancePeriodEntity, MaintenanceWindowEntity, TenantSettingsEntity } from './entities/router.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
+import { RouterIncidentModel1764300000000 } from './migrations/1764300000000-router-incident-model';
 
 export const ENTITIES = [
   TenantEntity,
@@ -19,9 +21,16 @@ export const ENTITIES = [
   IncidentEntity,
   DeliveryEntity,
   MonitorStateEntity,
+  TenantSettingsEntity,
+  MaintenanceWindowEntity,
+  MaintenancePeriodEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1763800000000, OffsetsPerCluster1763900000000];
+export const MIGRATIONS = [
+  InitialSchema1763800000000,
+  OffsetsPerCluster1763900000000,
+  RouterIncidentModel1764300000000,
+];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {

@@ -13,6 +13,7 @@ export function presentMonitor(m: MonitorEntity) {
     recover_after: m.recover_after,
     severity_policy: m.severity_policy,
     headers: m.headers,
+    slo: { target: m.slo?.target ?? 0.999, window_days: m.slo?.window_days ?? 30 },
     created_at: m.created_at,
     updated_at: m.updated_at,
   };
