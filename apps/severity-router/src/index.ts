@@ -8,3 +8,4 @@ export const severityRouterService: ServiceDefinition = {
 };
 export { rebuildProjections } from './projections/rebuild-projections';
 export { MONITOR_PROJECTION_TABLES } from './projections/monitor.projections';
+export { StorageRetention } from './retention/storage-retention.service';

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { EventStore } from '@tocsin/event-store';
-import { MONITOR_PROJECTION_TABLES, projectMonitorEvent } from './monitor.projections';
+import { MONITOR_PROJECTION_TABLES, projectMonitorEvents } from './monitor.projections';
 
 export interface RebuildOutcome {
   readonly events: number;
@@ -18,7 +18,7 @@ export async function rebuildProjections(dataSource: DataSource): Promise<Rebuil
     await manager.query(`TRUNCATE ${MONITOR_PROJECTION_TABLES.join(', ')}`);
     let events = 0;
     for await (const page of store.readByPrefix('monitor-', 5_000, manager)) {
-      for (const event of page) await projectMonitorEvent(manager, event);
+      await projectMonitorEvents(manager, page);
       events += page.length;
     }
     return { events, tables: MONITOR_PROJECTION_TABLES };

@@ -10,7 +10,7 @@ import { alertFromEvent, alertOutboxMessage } from '../../incidents/alert-from-e
 import { IncidentChanged } from '../../incidents/incident-changed.event';
 import { recordProbe, type MonitorEvent, type MonitorSettings, type MonitorState } from '../../monitors/monitor.aggregate';
 import { MonitorRepository, refKey } from '../../monitors/monitor.repository';
-import { projectMonitorEvent } from '../../projections/monitor.projections';
+import { projectMonitorEvents } from '../../projections/monitor.projections';
 import { parseProbeRecord } from '../parse-probe-record';
 import { RecordProbeBatchCommand, type BatchOutcome } from './record-probe-batch.command';
 
@@ -138,9 +138,9 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     const appended = await this.store.appendMany(manager, appends);
     if (!appended.ok) throw new StreamConflictError(`monitor streams moved meanwhile: ${appended.streamIds.join(', ')}`);
 
+    await projectMonitorEvents(manager, appended.events);
     let alerts = 0;
     for (const stored of appended.events) {
-      await projectMonitorEvent(manager, stored);
       const tenantId = stored.metadata.tenant_id;
       const monitorId = String(stored.metadata.monitor_id);
       const alert = alertFromEvent(stored, tenantId, monitorId);
