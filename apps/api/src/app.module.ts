@@ -18,8 +18,10 @@ import { IncidentsController } from './incidents/incidents.controller';
 import { RegisterMonitorHandler, RemoveMonitorHandler, UpdateMonitorHandler } from './monitors/commands/monitor.handlers';
 import { MonitorRepository } from './monitors/monitor.repository';
 import { MonitorsController } from './monitors/monitors.controller';
+import { MonitorOperationsController } from './monitors/monitor-operations.controller';
 import { ProbeResultsController } from './probe-results/probe-results.controller';
 import { CreateTenantHandler, IssueApiKeyHandler } from './tenants/commands/create-tenant.handler';
+import { TenantSettingsController } from './tenant-settings/tenant-settings.controller';
 import { TenantsController } from './tenants/tenants.controller';
 
 /** The admin token from the environment, or one generated now and printed once. */
@@ -43,6 +45,8 @@ export class ApiModule {
       controllers: [
         TenantsController,
         MonitorsController,
+        MonitorOperationsController,
+        TenantSettingsController,
         EndpointsController,
         DeliveriesController,
         IncidentsController,

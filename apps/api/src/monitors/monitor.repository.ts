@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type Repository } from 'typeorm';
-import { MonitorEntity, MonitorStateEntity, IncidentEntity } from '@tocsin/database';
+import { MaintenanceWindowEntity, MonitorEntity, MonitorStateEntity, IncidentEntity } from '@tocsin/database';
 import { keysetWhere } from '../common/keyset';
 import type { ListQuery } from '../common/pagination';
 
@@ -46,5 +46,14 @@ export class MonitorRepository {
 
   openIncident(tenantId: string, id: string): Promise<IncidentEntity | null> {
     return this.dataSource.getRepository(IncidentEntity).findOneBy({ tenant_id: tenantId, monitor_id: id, status: 'open' });
+  }
+
+  activeMaintenance(tenantId: string, id: string): Promise<MaintenanceWindowEntity | null> {
+    return this.dataSource
+      .getRepository(MaintenanceWindowEntity)
+      .createQueryBuilder('w')
+      .where('w.tenant_id = :tenantId AND w.monitor_id = :id AND w.starts_at <= now() AND w.ends_at > now()', { tenantId, id })
+      .orderBy('w.ends_at', 'DESC')
+      .getOne();
   }
 }

@@ -197,12 +197,18 @@ export interface Decision {
 
 const ms = (iso: string) => Date.parse(iso);
 
+/** observed_at as `YYYY-MM-DDTHH:mm:ss.sssZ`: such strings order chronologically, so no parsing on the hot path. */
+function normalIso(iso: string): string {
+  return iso.length === 24 && iso.charCodeAt(23) === 90 /* Z */ && iso.charCodeAt(10) === 84 /* T */ ? iso : new Date(Date.parse(iso)).toISOString();
+}
+
 function secondsBetween(from: string, to: string): number {
   return Math.max(0, Math.round((ms(to) - ms(from)) / 1000));
 }
 
 function comparePending(a: PendingProbe, b: PendingProbe): number {
-  return ms(a.at) - ms(b.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** Held-back results are bounded: past this, the oldest are applied early. */
@@ -214,7 +220,7 @@ export function toPending(probe: ProbeResult): PendingProbe {
   const failed = probe.status !== undefined ? probe.status === 'down' : !probe.ok;
   return {
     id: probe.event_id,
-    at: new Date(ms(probe.observed_at)).toISOString(),
+    at: normalIso(probe.observed_at),
     failed,
     layer: probe.failure_layer ?? 'http',
     error: probe.error ?? null,
@@ -232,16 +238,22 @@ export function toPending(probe: ProbeResult): PendingProbe {
  */
 export function recordProbe(state: MonitorState, probe: ProbeResult, settings: MonitorSettings): Decision {
   const incoming = toPending(probe);
-  if (state.frontierIds.includes(incoming.id) || state.pending.some((p) => p.id === incoming.id)) {
+  if (state.frontierIds.includes(incoming.id) || (state.pending.length > 0 && state.pending.some((p) => p.id === incoming.id))) {
     return { state, events: [], accepted: false };
   }
-  if (state.lastObservedAt && ms(incoming.at) < ms(state.lastObservedAt)) return { state, events: [], accepted: false };
+  if (state.lastObservedAt && incoming.at < state.lastObservedAt) return { state, events: [], accepted: false };
 
-  const maxObservedAt = state.maxObservedAt && ms(state.maxObservedAt) > ms(incoming.at) ? state.maxObservedAt : incoming.at;
+  const maxObservedAt = state.maxObservedAt && state.maxObservedAt > incoming.at ? state.maxObservedAt : incoming.at;
+  const tolerance = settings.reorderToleranceMs ?? 0;
+  if (tolerance === 0 && state.pending.length === 0) {
+    // The common case: nothing held back, so the result is applied at once.
+    const decision = applyProbe(state.maxObservedAt === maxObservedAt ? state : { ...state, maxObservedAt }, incoming, settings);
+    return { state: decision.state, events: decision.events, accepted: true };
+  }
   const pending = [...state.pending, incoming].sort(comparePending);
-  const watermark = ms(maxObservedAt) - (settings.reorderToleranceMs ?? 0);
+  const watermark = new Date(ms(maxObservedAt) - tolerance).toISOString();
   let due = 0;
-  while (due < pending.length && (ms(pending[due]!.at) <= watermark || pending.length - due > MAX_PENDING)) due++;
+  while (due < pending.length && (pending[due]!.at <= watermark || pending.length - due > MAX_PENDING)) due++;
 
   let current: MonitorState = { ...state, pending: pending.slice(due), maxObservedAt };
   const events: MonitorEvent[] = [];
@@ -254,8 +266,10 @@ export function recordProbe(state: MonitorState, probe: ProbeResult, settings: M
 }
 
 function activeWindow(settings: MonitorSettings, at: string): MaintenanceWindow | undefined {
+  const windows = settings.maintenanceWindows;
+  if (!windows || windows.length === 0) return undefined;
   const t = ms(at);
-  return settings.maintenanceWindows?.find((w) => ms(w.startsAt) <= t && t < ms(w.endsAt));
+  return windows.find((w) => ms(w.startsAt) <= t && t < ms(w.endsAt));
 }
 
 /** Folds one result, in observed order: maintenance, schema drift, streaks and incidents, SLO. */
@@ -273,6 +287,11 @@ export function applyProbe(state: MonitorState, p: PendingProbe, settings: Monit
     receiverMaintenance: p.status !== null ? p.status === 'maintenance' : state.receiverMaintenance,
     slo: rollSloWindow(state.slo, p.at, settings.slo ?? DEFAULT_SLO),
   };
+  // A healthy result on a healthy monitor with nothing else to decide: one copy, no events.
+  if (!p.failed && !state.open && !state.maintenance && !s.receiverMaintenance && p.status === null && !p.toolsHash && !settings.maintenanceWindows?.length) {
+    s = { ...s, consecutiveFailures: 0, consecutiveSuccesses: state.consecutiveSuccesses + 1, streakStartedAt: null, lastOk: true };
+    return { state: s, events: [], accepted: true };
+  }
 
   // Maintenance: a receiver's `maintenance` status or a window set through the API.
   const window = activeWindow(settings, p.at);

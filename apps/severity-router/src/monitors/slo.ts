@@ -11,6 +11,8 @@ export const DEFAULT_SLO: SloObjective = { target: 0.999, windowDays: 30 };
 /** The current SLO window: downtime of incidents already resolved in it, and what was said. */
 export interface SloState {
   readonly windowStart: string;
+  /** Exclusive; absent in snapshots written before it was kept. */
+  readonly windowEnd?: string;
   readonly windowDays: number;
   readonly closedDowntimeMs: number;
   readonly warned: 'none' | SloBreachLevel;
@@ -28,9 +30,12 @@ export function windowStartFor(at: string, objective: SloObjective): string {
 }
 
 export function rollSloWindow(slo: SloState | null, at: string, objective: SloObjective): SloState {
+  // Most results fall in the current window: tell by comparing ISO strings, no Date needed.
+  if (slo && slo.windowDays === objective.windowDays && at >= slo.windowStart && (slo.windowEnd === undefined || at < slo.windowEnd)) return slo;
   const windowStart = windowStartFor(at, objective);
   if (slo && slo.windowStart === windowStart && slo.windowDays === objective.windowDays) return slo;
-  return { windowStart, windowDays: objective.windowDays, closedDowntimeMs: 0, warned: 'none' };
+  const windowEnd = new Date(Date.parse(windowStart) + objective.windowDays * DAY_MS).toISOString();
+  return { windowStart, windowEnd, windowDays: objective.windowDays, closedDowntimeMs: 0, warned: 'none' };
 }
 
 function overlapMs(from: string, to: string, windowStart: string, windowDays: number): number {
@@ -64,7 +69,7 @@ const round = (n: number, digits = 6) => Math.round(n * 10 ** digits) / 10 ** di
  * spent. Each level is said at most once per window.
  */
 export function evaluateSlo(slo: SloState | null, openSince: string | null, at: string, objective: SloObjective): SloWarning | null {
-  if (!slo || slo.warned === 'exhausted') return null;
+  if (!slo || slo.warned === 'exhausted' || (slo.closedDowntimeMs === 0 && !openSince)) return null;
   const now = Date.parse(at);
   const windowStart = Date.parse(slo.windowStart);
   const windowMs = slo.windowDays * DAY_MS;
