@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { IncidentEntity, MaintenancePeriodEntity, MaintenanceWindowEntity } from '@tocsin/database';
 import { TenantGuard, TenantId } from '../auth/guards';
 import { notFound, ResourceIdPipe } from '../common/uuid-param.pipe';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { TenantScope } from '../tenants/tenant-scope';
 import { MonitorRepository } from './monitor.repository';
 import { slaFigures } from './sla';
 
@@ -63,7 +63,7 @@ function presentWindow(w: MaintenanceWindowEntity, now = Date.now()) {
 @Controller('v1/monitors')
 export class MonitorOperationsController {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly scope: TenantScope,
     private readonly monitors: MonitorRepository,
   ) {}
 
@@ -80,25 +80,26 @@ export class MonitorOperationsController {
     @Body(new ZodValidationPipe(maintenanceWindowSchema)) body: MaintenanceWindowBody,
   ) {
     await this.requireMonitor(tenantId, id);
-    const repo = this.dataSource.getRepository(MaintenanceWindowEntity);
-    const window = repo.create({
-      id: randomUUID(),
-      tenant_id: tenantId,
+    const windows = this.scope.repository(MaintenanceWindowEntity, tenantId);
+    const windowId = randomUUID();
+    await windows.insert({
+      id: windowId,
       monitor_id: id,
       starts_at: body.starts_at ? new Date(body.starts_at) : new Date(),
       ends_at: new Date(body.ends_at),
       reason: body.reason ?? null,
-      created_at: new Date(),
     });
-    return presentWindow(await repo.save(window));
+    const saved = await windows.findOneBy({ id: windowId });
+    if (!saved) throw notFound('maintenance window', windowId);
+    return presentWindow(saved);
   }
 
   @Get(':id/maintenance')
   async listWindows(@TenantId() tenantId: string, @Param('id', MonitorId) id: string) {
     await this.requireMonitor(tenantId, id);
-    const rows = await this.dataSource
-      .getRepository(MaintenanceWindowEntity)
-      .find({ where: { tenant_id: tenantId, monitor_id: id }, order: { starts_at: 'DESC' }, take: 200 });
+    const rows = await this.scope
+      .repository(MaintenanceWindowEntity, tenantId)
+      .find({ where: { monitor_id: id }, order: { starts_at: 'DESC' }, take: 200 });
     return { data: rows.map((w) => presentWindow(w)), next_cursor: null };
   }
 
@@ -123,14 +124,12 @@ export class MonitorOperationsController {
 
   /** Past windows stay as they were (the ledger already counted them); returns whether any window matched. */
   private async endWindows(tenantId: string, monitorId: string, windowId?: string): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const filter = `tenant_id = $1 AND monitor_id = $2 ${windowId ? 'AND id = $3' : ''}`;
-      const params = windowId ? [tenantId, monitorId, windowId] : [tenantId, monitorId];
-      const [exists] = await manager.query(`SELECT count(*)::int AS n FROM maintenance_windows WHERE ${filter}`, params);
-      await manager.query(`DELETE FROM maintenance_windows WHERE ${filter} AND starts_at > now()`, params);
-      await manager.query(`UPDATE maintenance_windows SET ends_at = now() WHERE ${filter} AND starts_at <= now() AND ends_at > now()`, params);
-      return (exists?.n ?? 0) > 0;
-    });
+    const filter = `tenant_id = $1 AND monitor_id = $2 ${windowId ? 'AND id = $3' : ''}`;
+    const params = windowId ? [monitorId, windowId] : [monitorId];
+    const existing = await this.scope.query(`SELECT id FROM maintenance_windows WHERE ${filter}`, params);
+    await this.scope.query(`DELETE FROM maintenance_windows WHERE ${filter} AND starts_at > now()`, params);
+    await this.scope.query(`UPDATE maintenance_windows SET ends_at = now() WHERE ${filter} AND starts_at <= now() AND ends_at > now()`, params);
+    return existing.length > 0;
   }
 
   /** Availability, downtime and maintenance seconds and the incidents in a range (default: the last 30 days). */
@@ -147,17 +146,17 @@ export class MonitorOperationsController {
       details: [{ field: 'from', message: 'must be before to' }],
     });
     const range = { from, to };
-    const incidents = await this.dataSource
-      .getRepository(IncidentEntity)
+    const incidents = await this.scope
+      .repository(IncidentEntity, tenantId)
       .createQueryBuilder('i')
-      .where('i.tenant_id = :tenantId AND i.monitor_id = :id', { tenantId, id })
+      .andWhere('i.monitor_id = :id', { id })
       .andWhere('i.started_at < :to AND (i.resolved_at IS NULL OR i.resolved_at > :from)', { from: new Date(from), to: new Date(to) })
       .orderBy('i.started_at', 'ASC')
       .getMany();
-    const periods = await this.dataSource
-      .getRepository(MaintenancePeriodEntity)
+    const periods = await this.scope
+      .repository(MaintenancePeriodEntity, tenantId)
       .createQueryBuilder('m')
-      .where('m.tenant_id = :tenantId AND m.monitor_id = :id', { tenantId, id })
+      .andWhere('m.monitor_id = :id', { id })
       .andWhere('m.started_at < :to AND (m.ended_at IS NULL OR m.ended_at > :from)', { from: new Date(from), to: new Date(to) })
       .getMany();
     const figures = slaFigures({

@@ -3,6 +3,7 @@ import type { IncidentEntity, MaintenanceWindowEntity, MonitorEntity, MonitorSta
 export function presentMonitor(m: MonitorEntity) {
   return {
     id: m.id,
+    tenant_id: m.tenant_id,
     slug: m.slug,
     name: m.name,
     url: m.url,
@@ -22,6 +23,7 @@ export function presentMonitor(m: MonitorEntity) {
 export function presentIncident(i: IncidentEntity) {
   return {
     dedup_key: i.dedup_key,
+    tenant_id: i.tenant_id,
     monitor_id: i.monitor_id,
     status: i.status,
     severity: i.severity,
@@ -66,6 +68,7 @@ export function presentStatus(
           : 'failing';
   return {
     monitor_id: monitor.id,
+    tenant_id: monitor.tenant_id,
     slug: monitor.slug,
     status,
     open_incident: open ? presentIncident(open) : null,
