@@ -4,6 +4,8 @@ import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { IncidentEntity, MaintenancePeriodEntity, MaintenanceWindowEntity } from '@tocsin/database';
 import { TenantGuard, TenantId } from '../auth/guards';
+import { keysetWhere } from '../common/keyset';
+import { byCreation, listQuerySchema, toPage, type ListQuery } from '../common/pagination';
 import { notFound, ResourceIdPipe } from '../common/uuid-param.pipe';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { TenantScope } from '../tenants/tenant-scope';
@@ -95,12 +97,10 @@ export class MonitorOperationsController {
   }
 
   @Get(':id/maintenance')
-  async listWindows(@TenantId() tenantId: string, @Param('id', MonitorId) id: string) {
+  async listWindows(@TenantId() tenantId: string, @Param('id', MonitorId) id: string, @Query(new ZodValidationPipe(listQuerySchema)) query: ListQuery) {
     await this.requireMonitor(tenantId, id);
-    const rows = await this.scope
-      .repository(MaintenanceWindowEntity, tenantId)
-      .find({ where: { monitor_id: id }, order: { starts_at: 'DESC' }, take: 200 });
-    return { data: rows.map((w) => presentWindow(w)), next_cursor: null };
+    const qb = this.scope.repository(MaintenanceWindowEntity, tenantId).createQueryBuilder('w').andWhere('w.monitor_id = :id', { id });
+    return toPage(await keysetWhere(qb, 'w', query).getMany(), query.limit, (w) => presentWindow(w), byCreation);
   }
 
   /** Ends the active window now and drops the ones not started yet. */
