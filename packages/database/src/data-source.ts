@@ -8,9 +8,11 @@ import {
   IncidentEntity,
   MonitorStateEntity,
 } from './entities/read-models.entity';
-import { MaintenancePeriodEntity, MaintenanceWindowEntity, TenantSettingsEntity } from './entities/router.entity';
+import { ReceiverCallEntity, ReceiverEntity, ReceiverStatusEntity } from './entities/receiver.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
+import { InboundReceivers1764200000000 } from './migrations/1764200000000-inbound-receivers';
+import { MaintenancePeriodEntity, MaintenanceWindowEntity, TenantSettingsEntity } from './entities/router.entity';
 import { RouterIncidentModel1764300000000 } from './migrations/1764300000000-router-incident-model';
 
 export const ENTITIES = [
@@ -21,6 +23,9 @@ export const ENTITIES = [
   IncidentEntity,
   DeliveryEntity,
   MonitorStateEntity,
+  ReceiverEntity,
+  ReceiverCallEntity,
+  ReceiverStatusEntity,
   TenantSettingsEntity,
   MaintenanceWindowEntity,
   MaintenancePeriodEntity,
@@ -29,6 +34,7 @@ export const ENTITIES = [
 export const MIGRATIONS = [
   InitialSchema1763800000000,
   OffsetsPerCluster1763900000000,
+  InboundReceivers1764200000000,
   RouterIncidentModel1764300000000,
 ];
 
