@@ -13,6 +13,8 @@ import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-s
 import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
 import { ProbeLeases1764100000000 } from './migrations/1764100000000-probe-leases';
 import { InboundReceivers1764200000000 } from './migrations/1764200000000-inbound-receivers';
+import { MaintenancePeriodEntity, MaintenanceWindowEntity, TenantSettingsEntity } from './entities/router.entity';
+import { RouterIncidentModel1764300000000 } from './migrations/1764300000000-router-incident-model';
 
 export const ENTITIES = [
   TenantEntity,
@@ -25,6 +27,9 @@ export const ENTITIES = [
   ReceiverEntity,
   ReceiverCallEntity,
   ReceiverStatusEntity,
+  TenantSettingsEntity,
+  MaintenanceWindowEntity,
+  MaintenancePeriodEntity,
 ];
 
 export const MIGRATIONS = [
@@ -32,6 +37,7 @@ export const MIGRATIONS = [
   OffsetsPerCluster1763900000000,
   ProbeLeases1764100000000,
   InboundReceivers1764200000000,
+  RouterIncidentModel1764300000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

@@ -1,4 +1,4 @@
-import type { IncidentEntity, MonitorEntity, MonitorStateEntity } from '@tocsin/database';
+import type { IncidentEntity, MaintenanceWindowEntity, MonitorEntity, MonitorStateEntity } from '@tocsin/database';
 
 export function presentMonitor(m: MonitorEntity) {
   return {
@@ -16,6 +16,7 @@ export function presentMonitor(m: MonitorEntity) {
     // Header values are secrets (tokens); only their names leave the API.
     header_names: headerNames(m),
     expected_status: m.expected_status,
+    slo: { target: m.slo?.target ?? 0.999, window_days: m.slo?.window_days ?? 30 },
     created_at: m.created_at,
     updated_at: m.updated_at,
   };
@@ -42,6 +43,8 @@ export function headerNames(m: MonitorEntity): string[] {
 }
 
 interface SnapshotFields {
+  maintenance?: { startedAt: string; reason: string } | null;
+  toolsHash?: string | null;
   consecutiveFailures?: number;
   consecutiveSuccesses?: number;
   lastLayer?: string | null;
@@ -49,10 +52,27 @@ interface SnapshotFields {
   lastOk?: boolean | null;
 }
 
-/** `down` while an incident is open, `failing` on an unconfirmed streak, `unknown` before any probe. */
-export function presentStatus(monitor: MonitorEntity, state: MonitorStateEntity | null, open: IncidentEntity | null) {
+/**
+ * `down` while an incident is open, `maintenance` while a window is active or a receiver
+ * said so, `failing` on an unconfirmed streak, `unknown` before any probe.
+ */
+export function presentStatus(
+  monitor: MonitorEntity,
+  state: MonitorStateEntity | null,
+  open: IncidentEntity | null,
+  activeWindow: MaintenanceWindowEntity | null = null,
+) {
   const s = (state?.state ?? {}) as SnapshotFields;
-  const status = open ? 'down' : !state || s.lastOk == null ? 'unknown' : s.lastOk ? 'up' : 'failing';
+  const inMaintenance = Boolean(activeWindow) || Boolean(s.maintenance);
+  const status = open
+    ? 'down'
+    : inMaintenance
+      ? 'maintenance'
+      : !state || s.lastOk == null
+        ? 'unknown'
+        : s.lastOk
+          ? 'up'
+          : 'failing';
   return {
     monitor_id: monitor.id,
     tenant_id: monitor.tenant_id,
@@ -68,5 +88,9 @@ export function presentStatus(monitor: MonitorEntity, state: MonitorStateEntity 
     generation: monitor.kind === 'mcp' ? (monitor.mcp_generation ?? 'unknown') : null,
     protocol_version: monitor.protocol_version,
     tools_count: monitor.tools_count,
+    maintenance: inMaintenance
+      ? { since: s.maintenance?.startedAt ?? activeWindow?.starts_at ?? null, until: activeWindow?.ends_at ?? null, reason: activeWindow?.reason ?? s.maintenance?.reason ?? null }
+      : null,
+    tools_hash: s.toolsHash ?? null,
   };
 }

@@ -23,6 +23,11 @@ const fields = {
   headers: headersSchema,
   /** `kind: http`: the status that means up (default: any 2xx). */
   expected_status: z.number().int().min(100).max(599).nullable(),
+  /** Availability objective: the router warns when the error budget burns too fast (DESIGN §4). */
+  slo: z.strictObject({
+    target: z.number().gt(0.5, 'target is a fraction such as 0.999').lt(1, 'target is a fraction below 1'),
+    window_days: z.number().int().min(1).max(365),
+  }),
 };
 
 /** Limits that depend on the deployment (minimum interval, private URLs) are checked by the handler. */
@@ -36,6 +41,7 @@ export const createMonitorSchema = z.strictObject({
   severity_policy: fields.severity_policy.default({}),
   headers: fields.headers.default({}),
   expected_status: fields.expected_status.default(null),
+  slo: fields.slo.default({ target: 0.999, window_days: 30 }),
 });
 export type CreateMonitorBody = z.output<typeof createMonitorSchema>;
 

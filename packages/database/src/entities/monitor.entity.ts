@@ -28,6 +28,8 @@ export class MonitorEntity {
   @Column('text', { nullable: true }) mcp_generation!: 'handshake' | 'stateless' | null;
   @Column('text', { nullable: true }) protocol_version!: string | null;
   @Column('integer', { nullable: true }) tools_count!: number | null;
+  /** Availability objective: `{target, window_days}`; empty means 99.9 % over 30 days. */
+  @Column('jsonb', { default: {} }) slo!: { target?: number; window_days?: number };
   @CreateDateColumn({ type: 'timestamptz' }) created_at!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated_at!: Date;
 }
