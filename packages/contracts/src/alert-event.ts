@@ -17,6 +17,25 @@ export type Severity = z.infer<typeof severitySchema>;
 
 export const ALERT_EVENT_SCHEMA = 'AlertEvent/1';
 
+/** DESIGN §5 `slo` block of a slo_breach_warning. */
+export const sloBlockSchema = z.object({
+  target: z.number(),
+  window_days: z.number(),
+  availability: z.number(),
+  budget_remaining: z.number(),
+});
+export type SloBlock = z.infer<typeof sloBlockSchema>;
+
+/** DESIGN §5 `schema` block of a schema_drift_detected. */
+export const schemaDriftBlockSchema = z.object({
+  previous_hash: z.string().nullable(),
+  current_hash: z.string(),
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  changed: z.array(z.string()),
+});
+export type SchemaDriftBlock = z.infer<typeof schemaDriftBlockSchema>;
+
 /** What the router publishes on tocsin.alerts.v1; the dispatcher turns it into a webhook body. */
 export const alertEventSchema = z.object({
   event_id: z.uuid(),
@@ -35,6 +54,8 @@ export const alertEventSchema = z.object({
   occurred_at: z.iso.datetime({ offset: true }),
   resolved_at: z.iso.datetime({ offset: true }).optional(),
   duration_seconds: z.number().nonnegative().optional(),
+  slo: sloBlockSchema.optional(),
+  schema: schemaDriftBlockSchema.optional(),
 });
 
 export type AlertEvent = z.infer<typeof alertEventSchema>;
@@ -57,4 +78,6 @@ export interface WebhookBody {
   sequence: number;
   resolved_at?: string;
   duration_seconds?: number;
+  slo?: SloBlock;
+  schema?: SchemaDriftBlock;
 }

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ApiKeyEntity, TenantEntity } from './entities/tenant.entity';
 import { MonitorEntity } from './entities/monitor.entity';
-import { EndpointEntity } from './entities/endpoint.entity';
+import { EndpointEntity, EndpointStatsEntity } from './entities/endpoint.entity';
 import {
   DeliveryEntity,
   IncidentEntity,
@@ -10,18 +10,24 @@ import {
 } from './entities/read-models.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
+import { EndpointOperations1764400000000 } from './migrations/1764400000000-endpoint-operations';
 
 export const ENTITIES = [
   TenantEntity,
   ApiKeyEntity,
   MonitorEntity,
   EndpointEntity,
+  EndpointStatsEntity,
   IncidentEntity,
   DeliveryEntity,
   MonitorStateEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1763800000000, OffsetsPerCluster1763900000000];
+export const MIGRATIONS = [
+  InitialSchema1763800000000,
+  OffsetsPerCluster1763900000000,
+  EndpointOperations1764400000000,
+];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {
