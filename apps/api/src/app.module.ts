@@ -3,15 +3,22 @@ import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { TocsinConfig } from '@tocsin/config';
 import { KafkaModule } from '@tocsin/kafka';
-import { serviceModules } from '@tocsin/runtime';
+import { SecretsModule, serviceModules } from '@tocsin/runtime';
 import { ADMIN_TOKEN } from './auth/admin-token';
 import { AdminGuard, TenantGuard } from './auth/guards';
+import { RedeliverDeliveryHandler } from './deliveries/commands/redeliver-delivery.command';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import {
+  PauseEndpointHandler,
   RegisterEndpointHandler,
   RemoveEndpointHandler,
+  ReplayDeliveriesHandler,
+  ResumeEndpointHandler,
+  RotateEndpointSecretHandler,
+  SendTestWebhookHandler,
   UpdateEndpointHandler,
 } from './endpoints/commands/endpoint.commands';
+import { EndpointSecretSealer } from './endpoints/endpoint-secret-sealer';
 import { EndpointRepository } from './endpoints/endpoint.repository';
 import { EndpointsController } from './endpoints/endpoints.controller';
 import { IncidentsController } from './incidents/incidents.controller';
@@ -39,6 +46,7 @@ export class ApiModule {
         ...serviceModules(config, 'api'),
         CqrsModule.forRoot(),
         KafkaModule.forApp(config, 'api'),
+        SecretsModule,
       ],
       controllers: [
         TenantsController,
@@ -62,6 +70,13 @@ export class ApiModule {
         RegisterEndpointHandler,
         UpdateEndpointHandler,
         RemoveEndpointHandler,
+        PauseEndpointHandler,
+        ResumeEndpointHandler,
+        SendTestWebhookHandler,
+        RotateEndpointSecretHandler,
+        ReplayDeliveriesHandler,
+        RedeliverDeliveryHandler,
+        EndpointSecretSealer,
       ],
     };
   }

@@ -1,6 +1,8 @@
 import type { DeliveryEntity, EndpointEntity } from '@tocsin/database';
+import type { EndpointHealth } from './endpoint.repository';
 
-export function presentEndpoint(e: EndpointEntity) {
+/** An endpoint as every answer shows it: never its secret, always its status, stats and breaker. */
+export function presentEndpoint(e: EndpointEntity, health: EndpointHealth) {
   return {
     id: e.id,
     name: e.name,
@@ -13,6 +15,9 @@ export function presentEndpoint(e: EndpointEntity) {
     retry_schedule_seconds: e.retry_schedule_seconds,
     timeout_ms: e.timeout_ms,
     status: e.status,
+    stats: health.stats,
+    breaker: health.breaker,
+    tenant_id: e.tenant_id,
     created_at: e.created_at,
     updated_at: e.updated_at,
   };
@@ -21,6 +26,7 @@ export function presentEndpoint(e: EndpointEntity) {
 export function presentDelivery(d: DeliveryEntity) {
   return {
     id: d.id,
+    tenant_id: d.tenant_id,
     endpoint_id: d.endpoint_id,
     event: d.event_type,
     event_id: d.alert_event_id,

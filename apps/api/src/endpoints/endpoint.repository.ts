@@ -1,15 +1,45 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type Repository } from 'typeorm';
-import { DeliveryEntity, EndpointEntity } from '@tocsin/database';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { endpointStreamId } from '@tocsin/contracts';
+import { DeliveryEntity, EndpointEntity, EndpointStatsEntity } from '@tocsin/database';
+import { EventStore, type NewEvent } from '@tocsin/event-store';
 import { keysetWhere } from '../common/keyset';
 import type { ListQuery } from '../common/pagination';
+import type { DeliveryListQuery } from './endpoint.schemas';
+
+export interface EndpointStats {
+  readonly delivered: number;
+  readonly failed: number;
+  readonly success_rate: number | null;
+  readonly last_delivery_at: Date | null;
+}
+
+export interface BreakerView {
+  readonly state: 'closed' | 'open' | 'half_open';
+  readonly consecutive_failures: number;
+  readonly opened_at: Date | null;
+  readonly retry_at: Date | null;
+}
+
+export interface EndpointHealth {
+  readonly stats: EndpointStats;
+  readonly breaker: BreakerView;
+}
+
+const NO_HEALTH: EndpointHealth = {
+  stats: { delivered: 0, failed: 0, success_rate: null, last_delivery_at: null },
+  breaker: { state: 'closed', consecutive_failures: 0, opened_at: null, retry_at: null },
+};
 
 /** Every method takes the tenant: a query without it does not compile. */
 @Injectable()
 export class EndpointRepository {
   private readonly endpoints: Repository<EndpointEntity>;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+  ) {
     this.endpoints = dataSource.getRepository(EndpointEntity);
   }
 
@@ -34,30 +64,88 @@ export class EndpointRepository {
     return ((await this.endpoints.delete({ tenant_id: tenantId, id })).affected ?? 0) > 0;
   }
 
-  deliveries(tenantId: string, endpointId: string, query: ListQuery): Promise<DeliveryEntity[]> {
+  /**
+   * Runs `change` on the endpoint row locked for update, and appends what it returns to the
+   * endpoint's stream in the same transaction. Every writer of an endpoint stream locks the
+   * row first, so the stream's version cannot move underneath it.
+   */
+  async change<T>(
+    tenantId: string,
+    id: string,
+    change: (endpoint: EndpointEntity, manager: EntityManager) => Promise<{ value: T; events: NewEvent[] }>,
+  ): Promise<T | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const endpoint = await manager
+        .getRepository(EndpointEntity)
+        .createQueryBuilder('e')
+        .setLock('pessimistic_write')
+        .where('e.tenant_id = :tenantId AND e.id = :id', { tenantId, id })
+        .getOne();
+      if (!endpoint) return null;
+      const { value, events } = await change(endpoint, manager);
+      if (events.length > 0) {
+        const stream = endpointStreamId(id);
+        const appended = await this.store.append(manager, stream, await this.store.streamVersion(manager, stream), events, {
+          tenant_id: tenantId,
+        });
+        if (!appended.ok) throw new Error(`endpoint stream ${stream} moved while its row was locked`);
+      }
+      return value;
+    });
+  }
+
+  deliveries(tenantId: string, endpointId: string, query: DeliveryListQuery): Promise<DeliveryEntity[]> {
     const qb = this.dataSource
       .getRepository(DeliveryEntity)
       .createQueryBuilder('d')
       .where('d.tenant_id = :tenantId AND d.endpoint_id = :endpointId', { tenantId, endpointId });
+    if (query.status) qb.andWhere('d.status = :status', { status: query.status });
     return keysetWhere(qb, 'd', query).getMany();
   }
 
-  /** Endpoint stats from the deliveries projection of attempt events. */
-  async stats(tenantId: string, endpointId: string) {
-    const [row] = await this.dataSource.query(
-      `SELECT count(*) FILTER (WHERE status = 'delivered')::int AS delivered,
-              count(*) FILTER (WHERE status = 'dead_lettered')::int AS failed,
-              max(updated_at) FILTER (WHERE status = 'delivered') AS last_delivery_at
-       FROM deliveries WHERE tenant_id = $1 AND endpoint_id = $2`,
-      [tenantId, endpointId],
+  /** Stats and breaker of each endpoint, from the endpoint_stats projection of attempt events. */
+  async health(tenantId: string, endpointIds: readonly string[]): Promise<Map<string, EndpointHealth>> {
+    const rows: EndpointStatsEntity[] =
+      endpointIds.length === 0
+        ? []
+        : await this.dataSource.query('SELECT * FROM endpoint_stats WHERE tenant_id = $1 AND endpoint_id = ANY($2::uuid[])', [
+            tenantId,
+            [...endpointIds],
+          ]);
+    const now = Date.now();
+    const byId = new Map(rows.map((r) => [r.endpoint_id, r]));
+    return new Map(
+      endpointIds.map((id) => {
+        const row = byId.get(id);
+        if (!row) return [id, NO_HEALTH];
+        const delivered = Number(row.delivered);
+        const failed = Number(row.failed);
+        const retryAt = row.breaker_retry_at ? new Date(row.breaker_retry_at) : null;
+        const state = row.breaker_state === 'open' && retryAt && retryAt.getTime() <= now ? 'half_open' : row.breaker_state;
+        return [
+          id,
+          {
+            stats: {
+              delivered,
+              failed,
+              success_rate: delivered + failed === 0 ? null : Math.round((delivered / (delivered + failed)) * 10_000) / 10_000,
+              last_delivery_at: row.last_delivery_at,
+            },
+            breaker: { state, consecutive_failures: row.breaker_failures, opened_at: row.breaker_opened_at, retry_at: retryAt },
+          },
+        ];
+      }),
     );
-    const delivered = Number(row?.delivered ?? 0);
-    const failed = Number(row?.failed ?? 0);
-    return {
-      total_delivered: delivered,
-      total_failed: failed,
-      success_rate: delivered + failed === 0 ? null : delivered / (delivered + failed),
-      last_delivery_at: row?.last_delivery_at ?? null,
-    };
+  }
+
+  /** Ids of an endpoint's deliveries in the given statuses created in [from, to). */
+  async deliveriesInRange(tenantId: string, endpointId: string, statuses: readonly string[], from: string, to: string): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM deliveries
+       WHERE tenant_id = $1 AND endpoint_id = $2 AND status = ANY($3::text[]) AND created_at >= $4 AND created_at < $5
+       ORDER BY created_at, id`,
+      [tenantId, endpointId, [...statuses], from, to],
+    );
+    return rows.map((r) => r.id);
   }
 }
