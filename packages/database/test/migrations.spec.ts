@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { migrate, prepareDatabase } from '../src';
+import { migrate, MIGRATIONS, prepareDatabase } from '../src';
 
 const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tocsin';
 
@@ -16,7 +16,8 @@ describe('migrations on real Postgres', () => {
 
   beforeAll(async () => {
     // The database does not exist yet: prepareDatabase creates it, then migrates.
-    expect(await prepareDatabase(db.url)).toEqual(['InitialSchema1763800000000', 'OffsetsPerCluster1763900000000']);
+    // Every registered migration, in order (each class names itself).
+    expect(await prepareDatabase(db.url)).toEqual(MIGRATIONS.map((m) => new m().name));
   });
 
   afterAll(async () => {
@@ -32,7 +33,7 @@ describe('migrations on real Postgres', () => {
     try {
       const { rows } = await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
       expect(rows.map((r) => r.tablename)).toEqual(
-        expect.arrayContaining(['events', 'outbox', 'consumer_offsets', 'monitors', 'endpoints', 'deliveries', 'incidents', 'tenants', 'api_keys']),
+        expect.arrayContaining(['events', 'outbox', 'consumer_offsets', 'monitors', 'endpoints', 'deliveries', 'incidents', 'tenants', 'api_keys', 'endpoint_stats']),
       );
     } finally {
       await client.end();
