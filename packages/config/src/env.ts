@@ -25,7 +25,7 @@ export const envSchema = z.object({
   TOCSIN_MIGRATE_ON_BOOT: bool.default(true),
   TOCSIN_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(256),
   /** Attempts in flight to one endpoint at a time; one slow endpoint holds only these. */
-  TOCSIN_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  TOCSIN_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(16),
   /** Consecutive retriable failures (5xx, timeouts, connection errors) that open an endpoint's breaker. */
   TOCSIN_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
   /** How long an open breaker holds an endpoint's deliveries before one half-open probe; doubles per reopening, up to 10 min. */

@@ -54,6 +54,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private readonly latency: Histogram;
   private pending: Finished[] = [];
   private flushing: Promise<void> | null = null;
+  private claiming: Promise<void> = Promise.resolve();
+  private stopping = false;
   private lastReap = 0;
   private lastPurge = Date.now();
 
@@ -95,18 +97,33 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     await this.housekeeping();
     const free = this.config.TOCSIN_DISPATCH_CONCURRENCY - this.inFlight.size;
     if (free <= 0) return false;
-    const claimed = await this.dataSource.transaction((manager) => this.claim(manager, free));
+    const claimed = await this.exclusive(() => this.dataSource.transaction((manager) => this.claim(manager, free)));
+    this.launch(claimed);
+    return claimed.length > 0 && claimed.length === free;
+  }
+
+  /**
+   * Claims run one at a time in this process: each counts the endpoints' free slots from
+   * the rows in flight, so two overlapping claims could hand out the same slot twice.
+   */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.claiming.then(work, work);
+    this.claiming = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private launch(claimed: readonly Claimed[]): void {
     for (const work of claimed) {
       const running = this.attempt(work).catch((err: Error) =>
         this.logger.error(`attempt of delivery ${work.delivery.id} failed to record; its lease will expire: ${err.message}`),
       );
       this.inFlight.add(running);
-      void running.finally(() => {
-        this.inFlight.delete(running);
-        this.loop.nudge();
-      });
+      // The flush that records this attempt claims its slot's next delivery.
+      void running.finally(() => this.inFlight.delete(running));
     }
-    return claimed.length > 0 && claimed.length === free;
   }
 
   private async housekeeping(): Promise<void> {
@@ -203,14 +220,21 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, MAX_FLUSH);
         try {
-          await this.dataSource.transaction(async (manager) => {
-            const written = await this.deliveries.record(manager, batch.map((f) => f.record));
-            await this.health.record(
-              manager,
-              batch.filter((f) => written.has(f.record.delivery.id)).map((f) => f.attempt),
-            );
-          });
+          // The slots these outcomes free are claimed again in the same transaction: one
+          // round trip to the database per turn of the queue, not two.
+          const next = await this.exclusive(() =>
+            this.dataSource.transaction(async (manager) => {
+              const written = await this.deliveries.record(manager, batch.map((f) => f.record));
+              await this.health.record(
+                manager,
+                batch.filter((f) => written.has(f.record.delivery.id)).map((f) => f.attempt),
+              );
+              const free = !this.stopping ? this.config.TOCSIN_DISPATCH_CONCURRENCY - this.inFlight.size + batch.length : 0;
+              return free > 0 ? this.claim(manager, free) : [];
+            }),
+          );
           for (const f of batch) f.done();
+          this.launch(next);
         } catch (err) {
           for (const f of batch) f.failed(err as Error);
         }
@@ -221,6 +245,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await this.loop.stop();
     await Promise.allSettled([...this.inFlight]);
     await this.flushing;
