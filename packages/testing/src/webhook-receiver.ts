@@ -11,7 +11,7 @@ export interface ReceivedWebhook {
 }
 
 /** An answer, or `hang`: never answer (the connection stays open until the sender gives up). */
-export type PlannedResponse = { status: number; body?: string; headers?: Record<string, string> } | 'hang';
+export type PlannedResponse = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | 'hang';
 export type ResponsePlan = (request: ReceivedWebhook, index: number) => PlannedResponse;
 
 /** A real HTTP receiver that records every webhook and answers as the test tells it to. */
@@ -42,7 +42,9 @@ export class WebhookReceiver {
         const index = receiver.received.push(record) - 1;
         const answer = receiver.plan(record, index);
         if (answer === 'hang') return;
-        res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? '');
+        const respond = () => res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? '');
+        if (answer.delayMs) setTimeout(respond, answer.delayMs);
+        else respond();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
