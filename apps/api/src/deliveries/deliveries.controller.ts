@@ -1,7 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { DELIVERY_EVENTS, deliveryStreamId } from '@tocsin/contracts';
 import { DeliveryEntity } from '@tocsin/database';
 import { EventStore } from '@tocsin/event-store';
@@ -9,6 +8,7 @@ import { TenantGuard, TenantId } from '../auth/guards';
 import { unwrap } from '../common/http-result';
 import { notFound, ResourceIdPipe } from '../common/uuid-param.pipe';
 import { presentDelivery } from '../endpoints/endpoint.presenter';
+import { TenantScope } from '../tenants/tenant-scope';
 import { RedeliverDeliveryCommand } from './commands/redeliver-delivery.command';
 
 const DeliveryId = new ResourceIdPipe('delivery');
@@ -21,7 +21,7 @@ const ATTEMPT_OUTCOMES: readonly string[] = [DELIVERY_EVENTS.AttemptSucceeded.ty
 @Controller('v1/deliveries')
 export class DeliveriesController {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly scope: TenantScope,
     private readonly store: EventStore,
     private readonly commands: CommandBus,
   ) {}
@@ -36,7 +36,7 @@ export class DeliveriesController {
   /** The delivery with every attempt and its full event history, read from its stream. */
   @Get(':id')
   async get(@TenantId() tenantId: string, @Param('id', DeliveryId) id: string) {
-    const delivery = await this.dataSource.getRepository(DeliveryEntity).findOneBy({ tenant_id: tenantId, id });
+    const delivery = await this.scope.repository(DeliveryEntity, tenantId).findOneBy({ id });
     if (!delivery) throw notFound('delivery', id);
     const events = await this.store.readStream(deliveryStreamId(id));
     const started = new Map(

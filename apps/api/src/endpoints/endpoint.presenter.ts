@@ -5,6 +5,7 @@ import type { EndpointHealth } from './endpoint.repository';
 export function presentEndpoint(e: EndpointEntity, health: EndpointHealth) {
   return {
     id: e.id,
+    tenant_id: e.tenant_id,
     name: e.name,
     url: e.url,
     events: e.events,
@@ -17,7 +18,6 @@ export function presentEndpoint(e: EndpointEntity, health: EndpointHealth) {
     status: e.status,
     stats: health.stats,
     breaker: health.breaker,
-    tenant_id: e.tenant_id,
     created_at: e.created_at,
     updated_at: e.updated_at,
   };

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { endpointStreamId } from '@tocsin/contracts';
-import { DeliveryEntity, EndpointEntity, EndpointStatsEntity } from '@tocsin/database';
+import { DeliveryEntity, EndpointEntity, type EndpointStatsEntity } from '@tocsin/database';
 import { EventStore, type NewEvent } from '@tocsin/event-store';
 import { keysetWhere } from '../common/keyset';
 import type { ListQuery } from '../common/pagination';
+import { TenantScope } from '../tenants/tenant-scope';
 import type { DeliveryListQuery } from './endpoint.schemas';
 
 export interface EndpointStats {
@@ -31,37 +32,42 @@ const NO_HEALTH: EndpointHealth = {
   breaker: { state: 'closed', consecutive_failures: 0, opened_at: null, retry_at: null },
 };
 
-/** Every method takes the tenant: a query without it does not compile. */
+/**
+ * Every method takes the tenant, so a query without it does not compile, and runs through
+ * the request's tenant scope, which adds `tenant_id` itself and refuses a tenant other than
+ * the authenticated one.
+ */
 @Injectable()
 export class EndpointRepository {
-  private readonly endpoints: Repository<EndpointEntity>;
-
   constructor(
+    private readonly scope: TenantScope,
     private readonly dataSource: DataSource,
     private readonly store: EventStore,
-  ) {
-    this.endpoints = dataSource.getRepository(EndpointEntity);
+  ) {}
+
+  private endpoints(tenantId: string) {
+    return this.scope.repository(EndpointEntity, tenantId);
   }
 
   find(tenantId: string, id: string): Promise<EndpointEntity | null> {
-    return this.endpoints.findOneBy({ tenant_id: tenantId, id });
+    return this.endpoints(tenantId).findOneBy({ id });
   }
 
   list(tenantId: string, query: ListQuery): Promise<EndpointEntity[]> {
-    return keysetWhere(this.endpoints.createQueryBuilder('e').where('e.tenant_id = :tenantId', { tenantId }), 'e', query).getMany();
+    return keysetWhere(this.endpoints(tenantId).createQueryBuilder('e'), 'e', query).getMany();
   }
 
   insert(endpoint: Omit<EndpointEntity, 'created_at' | 'updated_at'>): Promise<EndpointEntity> {
-    return this.endpoints.save(endpoint);
+    return this.endpoints(endpoint.tenant_id).save(endpoint);
   }
 
   async update(tenantId: string, id: string, changes: Partial<EndpointEntity>): Promise<EndpointEntity | null> {
-    await this.endpoints.update({ tenant_id: tenantId, id }, changes);
+    await this.endpoints(tenantId).update({ id }, changes);
     return this.find(tenantId, id);
   }
 
   async remove(tenantId: string, id: string): Promise<boolean> {
-    return ((await this.endpoints.delete({ tenant_id: tenantId, id })).affected ?? 0) > 0;
+    return (await this.endpoints(tenantId).delete({ id })) > 0;
   }
 
   /**
@@ -74,6 +80,7 @@ export class EndpointRepository {
     id: string,
     change: (endpoint: EndpointEntity, manager: EntityManager) => Promise<{ value: T; events: NewEvent[] }>,
   ): Promise<T | null> {
+    if (this.scope.tenantId !== tenantId) throw new Error('a change named a tenant other than the authenticated one');
     return this.dataSource.transaction(async (manager) => {
       const endpoint = await manager
         .getRepository(EndpointEntity)
@@ -95,21 +102,20 @@ export class EndpointRepository {
   }
 
   deliveries(tenantId: string, endpointId: string, query: DeliveryListQuery): Promise<DeliveryEntity[]> {
-    const qb = this.dataSource
-      .getRepository(DeliveryEntity)
+    const qb = this.scope
+      .repository(DeliveryEntity, tenantId)
       .createQueryBuilder('d')
-      .where('d.tenant_id = :tenantId AND d.endpoint_id = :endpointId', { tenantId, endpointId });
+      .andWhere('d.endpoint_id = :endpointId', { endpointId });
     if (query.status) qb.andWhere('d.status = :status', { status: query.status });
     return keysetWhere(qb, 'd', query).getMany();
   }
 
   /** Stats and breaker of each endpoint, from the endpoint_stats projection of attempt events. */
   async health(tenantId: string, endpointIds: readonly string[]): Promise<Map<string, EndpointHealth>> {
-    const rows: EndpointStatsEntity[] =
+    const rows =
       endpointIds.length === 0
         ? []
-        : await this.dataSource.query('SELECT * FROM endpoint_stats WHERE tenant_id = $1 AND endpoint_id = ANY($2::uuid[])', [
-            tenantId,
+        : await this.scope.query<EndpointStatsEntity>('SELECT * FROM endpoint_stats WHERE tenant_id = $1 AND endpoint_id = ANY($2::uuid[])', [
             [...endpointIds],
           ]);
     const now = Date.now();
@@ -140,11 +146,12 @@ export class EndpointRepository {
 
   /** Ids of an endpoint's deliveries in the given statuses created in [from, to). */
   async deliveriesInRange(tenantId: string, endpointId: string, statuses: readonly string[], from: string, to: string): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.dataSource.query(
+    if (this.scope.tenantId !== tenantId) throw new Error('a query named a tenant other than the authenticated one');
+    const rows = await this.scope.query<{ id: string }>(
       `SELECT id FROM deliveries
        WHERE tenant_id = $1 AND endpoint_id = $2 AND status = ANY($3::text[]) AND created_at >= $4 AND created_at < $5
        ORDER BY created_at, id`,
-      [tenantId, endpointId, [...statuses], from, to],
+      [endpointId, [...statuses], from, to],
     );
     return rows.map((r) => r.id);
   }
