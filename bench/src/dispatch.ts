@@ -229,8 +229,12 @@ async function main(): Promise<void> {
       await runner.startTransaction();
       await runner.query("SET LOCAL plan_cache_mode = 'force_custom_plan'");
       const original = runner.manager.query.bind(runner.manager);
-      runner.manager.query = ((sql: string, params?: unknown[]) => original(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params)) as typeof runner.manager.query;
-      const explained = (await repo.claimDue(runner.manager, 100, 4)) as unknown as Array<{ 'QUERY PLAN': string }>;
+      let explained: Array<{ 'QUERY PLAN': string }> = [];
+      runner.manager.query = (async (sql: string, params?: unknown[]) => {
+        explained = await original(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);
+        return [[], 0];
+      }) as typeof runner.manager.query;
+      await repo.claimDue(runner.manager, 100, 4);
       plan = explained.map((r) => r['QUERY PLAN']).join('\n');
       await runner.rollbackTransaction();
       await runner.release();

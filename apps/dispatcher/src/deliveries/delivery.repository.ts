@@ -58,8 +58,7 @@ export class DeliveryRepository {
          WHERE b.endpoint_id IS NOT NULL
        ), due AS (
          SELECT c.* FROM slots, LATERAL (
-           SELECT d.id, d.tenant_id, d.next_attempt_at,
-                  row_number() OVER (ORDER BY d.next_attempt_at, d.sequence) AS endpoint_turn
+           SELECT d.id, d.tenant_id, d.endpoint_id, d.next_attempt_at, d.sequence
            FROM deliveries d
            WHERE d.endpoint_id = slots.endpoint_id AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now()
              AND NOT EXISTS (SELECT 1 FROM deliveries o
@@ -68,15 +67,20 @@ export class DeliveryRepository {
            ORDER BY d.next_attempt_at, d.sequence
            LIMIT GREATEST(slots.free, 0)
          ) c
+       ), turns AS (
+         SELECT id, tenant_id, next_attempt_at,
+                row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, sequence) AS endpoint_turn
+         FROM due
        ), ranked AS (
          SELECT id, next_attempt_at,
                 row_number() OVER (PARTITION BY tenant_id ORDER BY endpoint_turn, next_attempt_at) AS tenant_turn
-         FROM due
-       ), picked AS (
-         SELECT d.id FROM deliveries d JOIN ranked r ON r.id = d.id
-         WHERE d.status IN ('pending', 'retrying')
-         ORDER BY r.tenant_turn, r.next_attempt_at
+         FROM turns
+         ORDER BY tenant_turn, next_attempt_at
          LIMIT $1
+       ), picked AS (
+         -- By primary key: joining would tempt the planner to scan every queued row.
+         SELECT d.id FROM deliveries d
+         WHERE d.id = ANY (ARRAY(SELECT id FROM ranked)) AND d.status IN ('pending', 'retrying')
          FOR UPDATE OF d SKIP LOCKED
        )
        UPDATE deliveries d
