@@ -33,6 +33,9 @@ describe('a dispatcher killed with SIGKILL', () => {
         TOCSIN_ALLOW_PRIVATE_URLS: 'true',
         TOCSIN_MIGRATE_ON_BOOT: 'false',
         TOCSIN_DISPATCH_POLL_MS: '50',
+        // A loaded test machine can stall the receiver into timeouts that open a breaker;
+        // keep its cooldown short so the test is about the crash, not the breaker.
+        TOCSIN_BREAKER_COOLDOWN_MS: '1000',
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'error',
@@ -61,7 +64,7 @@ describe('a dispatcher killed with SIGKILL', () => {
   it('loses no delivery and records none delivered without a 2xx', async () => {
     const { client: api, tenantId } = await ApiClient.tenant(stack.apiUrl, 'crash');
     for (let i = 0; i < ENDPOINTS; i++) {
-      const created = await api.post('/v1/endpoints', { name: `e${i}`, url: receiver.url, timeout_ms: 2000, retry_schedule_seconds: [0, 0, 0, 0, 0] });
+      const created = await api.post('/v1/endpoints', { name: `e${i}`, url: receiver.url, timeout_ms: 5000, retry_schedule_seconds: [0, 1, 1, 1, 1, 1, 1, 1] });
       expect(created.status).toBe(201);
     }
     // Slow enough that many attempts are in flight at the kill; every 10th request fails.
@@ -94,6 +97,10 @@ describe('a dispatcher killed with SIGKILL', () => {
         timeoutMs: 90_000,
         intervalMs: 200,
         description: 'every delivery delivered after the restart',
+      }).catch(async (err: Error) => {
+        const { rows } = await db.query('SELECT status, count(*)::int AS n FROM deliveries GROUP BY status');
+        const breakers = await db.query('SELECT breaker_state, breaker_retry_at, breaker_failures FROM endpoint_stats');
+        throw new Error(`${err.message}; deliveries by status: ${JSON.stringify(rows)}; breakers: ${JSON.stringify(breakers.rows)}`);
       });
 
       const ids = new Set((await db.query<{ id: string }>('SELECT id FROM deliveries')).rows.map((r) => r.id));
