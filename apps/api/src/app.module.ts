@@ -26,6 +26,11 @@ import { RegisterMonitorHandler, RemoveMonitorHandler, UpdateMonitorHandler } fr
 import { MonitorRepository } from './monitors/monitor.repository';
 import { MonitorsController } from './monitors/monitors.controller';
 import { ProbeResultsController } from './probe-results/probe-results.controller';
+import { ReceiveStatusWebhookHandler } from './receivers/commands/receive-status-webhook.handler';
+import { RegisterReceiverHandler, RemoveReceiverHandler } from './receivers/commands/receiver.commands';
+import { IncomingHooksController } from './receivers/incoming-hooks.controller';
+import { ReceiverRepository } from './receivers/receiver.repository';
+import { ReceiversController } from './receivers/receivers.controller';
 import { CreateTenantHandler, IssueApiKeyHandler } from './tenants/commands/create-tenant.handler';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantScope } from './tenants/tenant-scope';
@@ -56,6 +61,8 @@ export class ApiModule {
         DeliveriesController,
         IncidentsController,
         ProbeResultsController,
+        ReceiversController,
+        IncomingHooksController,
       ],
       providers: [
         { provide: ADMIN_TOKEN, useValue: adminToken(config) },
@@ -79,6 +86,10 @@ export class ApiModule {
         ReplayDeliveriesHandler,
         RedeliverDeliveryHandler,
         EndpointSecretSealer,
+        ReceiverRepository,
+        RegisterReceiverHandler,
+        RemoveReceiverHandler,
+        ReceiveStatusWebhookHandler,
       ],
     };
   }
