@@ -84,6 +84,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/monitors/{id}/maintenance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["MonitorOperations_listWindows"];
+        put?: never;
+        post: operations["MonitorOperations_addWindow"];
+        delete: operations["MonitorOperations_endMaintenance"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/monitors/{id}/maintenance/{windowId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["MonitorOperations_endWindow"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/monitors/{id}/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["MonitorOperations_sla"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenant/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["TenantSettings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["TenantSettings_update"];
+        trace?: never;
+    };
     "/v1/endpoints": {
         parameters: {
             query?: never;
@@ -142,102 +206,6 @@ export interface paths {
         get: operations["Endpoints_deliveries"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/endpoints/{id}/pause": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["Endpoints_pause"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/endpoints/{id}/resume": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["Endpoints_resume"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/endpoints/{id}/test": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["Endpoints_test"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/endpoints/{id}/rotate-secret": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["Endpoints_rotateSecret"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/endpoints/{id}/replay": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["Endpoints_replay"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/deliveries/{id}/redeliver": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["Deliveries_redeliver"];
         delete?: never;
         options?: never;
         head?: never;
@@ -614,26 +582,16 @@ export interface components {
             };
             retry_schedule_seconds: number[];
             timeout_ms: number;
-            /** @enum {string} */
-            status: "active" | "paused" | "degraded" | "disabled";
+            status: string;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
             updated_at: string;
-            stats: {
-                delivered: number;
-                failed: number;
+            stats?: {
+                total_delivered: number;
+                total_failed: number;
                 success_rate: number | null;
                 last_delivery_at: string | null;
-            } & {
-                [key: string]: unknown;
-            };
-            breaker: {
-                /** @enum {string} */
-                state: "closed" | "open" | "half_open";
-                consecutive_failures: number;
-                opened_at: string | null;
-                retry_at: string | null;
             } & {
                 [key: string]: unknown;
             };
@@ -642,19 +600,10 @@ export interface components {
             [key: string]: unknown;
         };
         EndpointStats: {
-            delivered: number;
-            failed: number;
+            total_delivered: number;
+            total_failed: number;
             success_rate: number | null;
             last_delivery_at: string | null;
-        } & {
-            [key: string]: unknown;
-        };
-        EndpointBreaker: {
-            /** @enum {string} */
-            state: "closed" | "open" | "half_open";
-            consecutive_failures: number;
-            opened_at: string | null;
-            retry_at: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -825,16 +774,58 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        RotatedSecret: {
-            secret: string;
+        MaintenanceWindow: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            /** Format: uuid */
+            monitor_id: string;
             /** Format: date-time */
-            previous_expires_at: string;
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            reason: string | null;
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
         } & {
             [key: string]: unknown;
         };
-        ReplayCount: {
-            count: number;
-            dry_run: boolean;
+        SlaLedger: {
+            /** Format: uuid */
+            tenant_id: string;
+            /** Format: uuid */
+            monitor_id: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            period_seconds: number;
+            availability: number;
+            downtime_seconds: number;
+            maintenance_seconds: number;
+            incidents: ({
+                dedup_key: string;
+                status: string;
+                severity: string;
+                /** Format: date-time */
+                started_at: string;
+                resolved_at: string | null;
+                downtime_seconds: number;
+            } & {
+                [key: string]: unknown;
+            })[];
+        } & {
+            [key: string]: unknown;
+        };
+        TenantSettings: {
+            /** Format: uuid */
+            tenant_id: string;
+            severity_policy: {
+                [key: string]: string;
+            };
+            updated_at: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -1018,6 +1009,16 @@ export interface operations {
                     headers?: {
                         [key: string]: string;
                     };
+                    /**
+                     * @default {
+                     *       "target": 0.999,
+                     *       "window_days": 30
+                     *     }
+                     */
+                    slo?: {
+                        target: number;
+                        window_days: number;
+                    };
                 };
             };
         };
@@ -1129,6 +1130,10 @@ export interface operations {
                     headers?: {
                         [key: string]: string;
                     };
+                    slo?: {
+                        target: number;
+                        window_days: number;
+                    };
                 };
             };
         };
@@ -1171,6 +1176,243 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MonitorStatus"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    MonitorOperations_listWindows: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["MaintenanceWindow"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    MonitorOperations_addWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    starts_at?: string;
+                    /** Format: date-time */
+                    ends_at: string;
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindow"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    MonitorOperations_endMaintenance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    MonitorOperations_endWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                windowId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    MonitorOperations_sla: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaLedger"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    TenantSettings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantSettings"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    TenantSettings_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    severity_policy: {
+                        [key: string]: "P1" | "P2" | "P3";
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantSettings"];
                 };
             };
             /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
@@ -1439,7 +1681,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
-                status?: "pending" | "in_flight" | "retrying" | "delivered" | "failed" | "dead_lettered" | "skipped";
+                status?: string;
             };
             header?: never;
             path: {
@@ -1459,210 +1701,6 @@ export interface operations {
                         data: components["schemas"]["Delivery"][];
                         next_cursor: string | null;
                     };
-                };
-            };
-            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    Endpoints_pause: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Endpoint"];
-                };
-            };
-            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    Endpoints_resume: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Endpoint"];
-                };
-            };
-            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    Endpoints_test: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description success */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeliveryQueued"];
-                };
-            };
-            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    Endpoints_rotateSecret: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /** @default 600 */
-                    overlap_seconds?: number;
-                };
-            };
-        };
-        responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RotatedSecret"];
-                };
-            };
-            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    Endpoints_replay: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** Format: date-time */
-                    from: string;
-                    /** Format: date-time */
-                    to: string;
-                    /** @default false */
-                    dry_run?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReplayCount"];
-                };
-            };
-            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    Deliveries_redeliver: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description success */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeliveryQueued"];
                 };
             };
             /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
