@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,8 +26,23 @@ const { values } = parseArgs({
     monitors: { type: 'string', default: '200' },
     results: { type: 'string', default: '50' },
     partitions: { type: 'string', default: '6' },
+    'steady-rate': { type: 'string', default: '10000' },
+    'burst-endpoints': { type: 'string', default: '1000' },
   },
 });
+const STEADY_RATE = Number(values['steady-rate']);
+const BURST = Number(values['burst-endpoints']);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 const MONITORS = Number(values.monitors);
 const RESULTS_PER_MONITOR = Number(values.results);
 
@@ -71,10 +87,12 @@ async function main(): Promise<void> {
     TOCSIN_ADMIN_TOKEN: ADMIN,
     TOCSIN_ALLOW_PRIVATE_URLS: 'true',
     TOCSIN_MIGRATE_ON_BOOT: 'false',
-    TOCSIN_DISPATCH_CONCURRENCY: '64',
+    TOCSIN_ENCRYPTION_KEY: process.env.TOCSIN_ENCRYPTION_KEY ?? randomBytes(32).toString('base64'),
     LOG_LEVEL: 'error',
   };
-  const ports = { api: 18080, 'severity-router': 18082, dispatcher: 18083 };
+  const ports = { api: await freePort(), 'severity-router': await freePort(), dispatcher: await freePort() };
+  const hanging = await WebhookReceiver.start('/hang');
+  hanging.respondWith(() => 'hang');
   const children = Object.entries(ports).map(([name, port]) => startApp(name, port, env));
   const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
@@ -146,6 +164,80 @@ async function main(): Promise<void> {
     }
     single.sort((a, b) => a - b);
 
+    // Phase 4: one incident at a time again, while another tenant's endpoint hangs on
+    // every request and the router takes a steady stream of healthy results.
+    const other = await call<{ id: string }>('POST', `${api}/tenants`, ADMIN, { name: 'bench-hanging' });
+    const otherKey = (await call<{ key: string }>('POST', `${api}/tenants/${other.id}/api-keys`, ADMIN, {})).key;
+    await call('POST', `${api}/endpoints`, otherKey, { name: 'stuck', url: hanging.url, timeout_ms: 30_000 });
+    const otherMonitors: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      otherMonitors.push((await call<{ id: string }>('POST', `${api}/monitors`, otherKey, { slug: `h-${i}`, name: `h-${i}`, url: 'https://example.com/mcp' })).id);
+    }
+    const otherResult = (monitorId: string): ProbeResult => ({ ...result(monitorId, false), tenant_id: other.id });
+    for (let k = 0; k < 3; k++) await send(otherMonitors.map(otherResult));
+    await waitFor(() => hanging.received.length > 0, { timeoutMs: 60_000, description: 'the other tenant hanging' });
+    const probed = monitorIds.slice(20, Math.min(40, MONITORS));
+    const steadyMonitors = monitorIds.filter((id) => !probed.includes(id));
+    let steadySent = 0;
+    let steadyRunning = true;
+    const steadyStarted = performance.now();
+    const steady = (async () => {
+      const tick = 100;
+      const perTick = Math.max(1, Math.round((STEADY_RATE * tick) / 1000));
+      let cursor = 0;
+      while (steadyRunning) {
+        const t0 = performance.now();
+        const batch = Array.from({ length: perTick }, () => result(steadyMonitors[cursor++ % steadyMonitors.length]!, true));
+        await send(batch);
+        steadySent += batch.length;
+        const wait = tick - (performance.now() - t0);
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    })();
+    const underLoad: number[] = [];
+    for (const id of probed) {
+      await send([result(id, true), result(id, false), result(id, false)]);
+      await waitFor(
+        async () => (await call<{ consecutive_failures?: number }>('GET', `${api}/monitors/${id}/status`, key)).consecutive_failures === 2,
+        { timeoutMs: 120_000, intervalMs: 10, description: 'two failures applied' },
+      );
+      const before = receiver.ofEvent('downtime_started').length;
+      const t0 = Date.now();
+      await send([result(id, false)]);
+      const [arrival] = (await receiver.waitForEvent('downtime_started', before + 1, { intervalMs: 5, timeoutMs: 120_000 })).slice(-1);
+      underLoad.push(arrival!.receivedAt.getTime() - t0);
+    }
+    steadyRunning = false;
+    await steady;
+    const steadyRate = steadySent / ((performance.now() - steadyStarted) / 1000);
+    await waitFor(routerCaughtUp, { timeoutMs: 600_000, intervalMs: 100, description: 'router caught up' });
+    const routerLagFree = performance.now();
+    underLoad.sort((a, b) => a - b);
+
+    // Phase 5: a burst of incidents, each to an endpoint of its own (one tenant each).
+    const burstReceiver = await WebhookReceiver.start('/burst');
+    const burstMonitors: Array<{ tenant: string; monitor: string }> = [];
+    const queue = Array.from({ length: BURST }, (_, i) => i);
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+          const t = await call<{ id: string }>('POST', `${api}/tenants`, ADMIN, { name: `burst-${i}` });
+          const k = (await call<{ key: string }>('POST', `${api}/tenants/${t.id}/api-keys`, ADMIN, {})).key;
+          await call('POST', `${api}/endpoints`, k, { name: 'pager', url: burstReceiver.url, include_recovery: false });
+          const m = await call<{ id: string }>('POST', `${api}/monitors`, k, { slug: 'b', name: 'b', url: 'https://example.com/mcp' });
+          burstMonitors.push({ tenant: t.id, monitor: m.id });
+        }
+      }),
+    );
+    const burstResult = (b: { tenant: string; monitor: string }): ProbeResult => ({ ...result(b.monitor, false), tenant_id: b.tenant });
+    for (let k = 0; k < 2; k++) await send(burstMonitors.map(burstResult));
+    await waitFor(routerCaughtUp, { timeoutMs: 600_000, intervalMs: 100, description: 'router caught up' });
+    const burstSentAt = Date.now();
+    await send(burstMonitors.map(burstResult));
+    const burstArrivals = await burstReceiver.waitForEvent('downtime_started', BURST, { timeoutMs: 600_000, intervalMs: 20 });
+    const burst = burstArrivals.map((a) => a.receivedAt.getTime() - burstSentAt).sort((a, b) => a - b);
+    await burstReceiver.close();
+
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
     process.stdout.write(
       [
@@ -154,7 +246,10 @@ async function main(): Promise<void> {
         `router throughput: ${Math.round(total / elapsed)} results/s (${total} in ${elapsed.toFixed(2)} s; produce took ${((produced - started) / 1000).toFixed(2)} s)`,
         `confirming probe → webhook (${latencies.length} incidents, sent as one batch): p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies.at(-1)} ms`,
         `confirming probe → webhook (${single.length} incidents, one at a time): p50 ${percentile(single, 50)} ms, p95 ${percentile(single, 95)} ms, p99 ${percentile(single, 99)} ms`,
-        `webhooks received: ${receiver.received.length} (expected ${MONITORS + single.length})`,
+        `confirming probe → webhook (${underLoad.length} incidents, one at a time, another tenant's endpoint hanging, healthy results produced at ${Math.round(steadyRate)} results/s): p50 ${percentile(underLoad, 50)} ms, p95 ${percentile(underLoad, 95)} ms, p99 ${percentile(underLoad, 99)} ms`,
+        `router caught up with the steady stream ${((performance.now() - routerLagFree) / 1000).toFixed(1)} s ago; hanging endpoint saw ${hanging.received.length} requests`,
+        `burst: ${burst.length} incidents to ${BURST} endpoints (one tenant each): p50 ${percentile(burst, 50)} ms, p95 ${percentile(burst, 95)} ms, p99 ${percentile(burst, 99)} ms, max ${burst.at(-1)} ms`,
+        `webhooks received: ${receiver.received.length} (expected ${MONITORS + single.length + underLoad.length})`,
       ].join('\n') + '\n',
     );
   } finally {
@@ -163,6 +258,7 @@ async function main(): Promise<void> {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.once('exit', resolve)))));
     await receiver.close();
+    await hanging.close();
     await database.drop();
   }
 }

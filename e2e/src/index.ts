@@ -2,4 +2,5 @@ export * from './stack';
 export * from './api-client';
 export * from './external-prober';
 export * from './probe-result-tap';
+export * from './alert-producer';
 export * from './router-fixtures';

@@ -6,12 +6,19 @@ import { KafkaModule } from '@tocsin/kafka';
 import { SecretsModule, serviceModules } from '@tocsin/runtime';
 import { ADMIN_TOKEN } from './auth/admin-token';
 import { AdminGuard, TenantGuard } from './auth/guards';
+import { RedeliverDeliveryHandler } from './deliveries/commands/redeliver-delivery.command';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import {
+  PauseEndpointHandler,
   RegisterEndpointHandler,
   RemoveEndpointHandler,
+  ReplayDeliveriesHandler,
+  ResumeEndpointHandler,
+  RotateEndpointSecretHandler,
+  SendTestWebhookHandler,
   UpdateEndpointHandler,
 } from './endpoints/commands/endpoint.commands';
+import { EndpointSecretSealer } from './endpoints/endpoint-secret-sealer';
 import { EndpointRepository } from './endpoints/endpoint.repository';
 import { EndpointsController } from './endpoints/endpoints.controller';
 import { IncidentsController } from './incidents/incidents.controller';
@@ -76,6 +83,13 @@ export class ApiModule {
         RegisterEndpointHandler,
         UpdateEndpointHandler,
         RemoveEndpointHandler,
+        PauseEndpointHandler,
+        ResumeEndpointHandler,
+        SendTestWebhookHandler,
+        RotateEndpointSecretHandler,
+        ReplayDeliveriesHandler,
+        RedeliverDeliveryHandler,
+        EndpointSecretSealer,
         ReceiverRepository,
         RegisterReceiverHandler,
         RemoveReceiverHandler,

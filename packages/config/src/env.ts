@@ -23,9 +23,15 @@ export const envSchema = z.object({
   TOCSIN_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(30),
   TOCSIN_DASHBOARD_URL: z.url().default('http://127.0.0.1:8080'),
   TOCSIN_MIGRATE_ON_BOOT: bool.default(true),
-  TOCSIN_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  TOCSIN_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(256),
   /** Attempts in flight to one endpoint at a time; one slow endpoint holds only these. */
-  TOCSIN_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  TOCSIN_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(16),
+  /** Consecutive retriable failures (5xx, timeouts, connection errors) that open an endpoint's breaker. */
+  TOCSIN_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
+  /** How long an open breaker holds an endpoint's deliveries before one half-open probe; doubles per reopening, up to 10 min. */
+  TOCSIN_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Finished deliveries leave the deliveries table after this many days; their events stay in the log. */
+  TOCSIN_DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   TOCSIN_DISPATCH_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   TOCSIN_OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
   TOCSIN_MONITOR_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),

@@ -17,6 +17,25 @@ export type Severity = z.infer<typeof severitySchema>;
 
 export const ALERT_EVENT_SCHEMA = 'AlertEvent/1';
 
+/** DESIGN §5 `slo` block of a slo_breach_warning. */
+export const sloBlockSchema = z.object({
+  target: z.number(),
+  window_days: z.number(),
+  availability: z.number(),
+  budget_remaining: z.number(),
+});
+export type SloBlock = z.infer<typeof sloBlockSchema>;
+
+/** DESIGN §5 `schema` block of a schema_drift_detected. */
+export const schemaDriftBlockSchema = z.object({
+  previous_hash: z.string().nullable(),
+  current_hash: z.string(),
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  changed: z.array(z.string()),
+});
+export type SchemaDriftBlock = z.infer<typeof schemaDriftBlockSchema>;
+
 /** What the router publishes on tocsin.alerts.v1; the dispatcher turns it into a webhook body. */
 export const alertEventSchema = z.object({
   event_id: z.uuid(),

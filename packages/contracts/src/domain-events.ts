@@ -24,6 +24,7 @@ export const DELIVERY_EVENTS = {
   RetryScheduled: { type: 'RetryScheduled', schemaVersion: 1 },
   DeadLettered: { type: 'DeadLettered', schemaVersion: 1 },
   Skipped: { type: 'Skipped', schemaVersion: 1 },
+  RedeliveryRequested: { type: 'RedeliveryRequested', schemaVersion: 1 },
 } as const;
 
 export function monitorStreamId(tenantId: string, monitorId: string): string {
@@ -180,8 +181,22 @@ export interface SkippedData {
   readonly reason: string;
 }
 
+export interface RedeliveryRequestedData {
+  readonly reason: 'redeliver' | 'replay';
+  readonly previous_status: string;
+  readonly attempts_before: number;
+}
+
 export const ENDPOINT_EVENTS = {
   EndpointDisabled: { type: 'EndpointDisabled', schemaVersion: 1 },
+  EndpointPaused: { type: 'EndpointPaused', schemaVersion: 1 },
+  EndpointResumed: { type: 'EndpointResumed', schemaVersion: 1 },
+  EndpointSecretRotated: { type: 'EndpointSecretRotated', schemaVersion: 1 },
+  EndpointDegraded: { type: 'EndpointDegraded', schemaVersion: 1 },
+  EndpointRecovered: { type: 'EndpointRecovered', schemaVersion: 1 },
+  BreakerOpened: { type: 'BreakerOpened', schemaVersion: 1 },
+  BreakerClosed: { type: 'BreakerClosed', schemaVersion: 1 },
+  ReplayRequested: { type: 'ReplayRequested', schemaVersion: 1 },
 } as const;
 
 export function endpointStreamId(endpointId: string): string {
@@ -192,4 +207,23 @@ export interface EndpointDisabledData {
   readonly endpoint_id: string;
   readonly reason: string;
   readonly delivery_id: string;
+}
+
+export interface EndpointSecretRotatedData {
+  readonly endpoint_id: string;
+  /** When the replaced secret stops signing; the secrets themselves are never in the log. */
+  readonly previous_expires_at: string;
+}
+
+export interface BreakerOpenedData {
+  readonly endpoint_id: string;
+  readonly consecutive_failures: number;
+  readonly retry_at: string;
+}
+
+export interface ReplayRequestedData {
+  readonly endpoint_id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly count: number;
 }

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ApiKeyEntity, TenantEntity } from './entities/tenant.entity';
 import { MonitorEntity } from './entities/monitor.entity';
-import { EndpointEntity } from './entities/endpoint.entity';
+import { EndpointEntity, EndpointStatsEntity } from './entities/endpoint.entity';
 import {
   DeliveryEntity,
   IncidentEntity,
@@ -15,12 +15,14 @@ import { ProbeLeases1764100000000 } from './migrations/1764100000000-probe-lease
 import { InboundReceivers1764200000000 } from './migrations/1764200000000-inbound-receivers';
 import { MaintenancePeriodEntity, MaintenanceWindowEntity, TenantSettingsEntity } from './entities/router.entity';
 import { RouterIncidentModel1764300000000 } from './migrations/1764300000000-router-incident-model';
+import { EndpointOperations1764400000000 } from './migrations/1764400000000-endpoint-operations';
 
 export const ENTITIES = [
   TenantEntity,
   ApiKeyEntity,
   MonitorEntity,
   EndpointEntity,
+  EndpointStatsEntity,
   IncidentEntity,
   DeliveryEntity,
   MonitorStateEntity,
@@ -38,6 +40,7 @@ export const MIGRATIONS = [
   ProbeLeases1764100000000,
   InboundReceivers1764200000000,
   RouterIncidentModel1764300000000,
+  EndpointOperations1764400000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

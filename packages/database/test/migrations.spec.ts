@@ -32,7 +32,7 @@ describe('migrations on real Postgres', () => {
     try {
       const { rows } = await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
       expect(rows.map((r) => r.tablename)).toEqual(
-        expect.arrayContaining(['events', 'outbox', 'consumer_offsets', 'monitors', 'endpoints', 'deliveries', 'incidents', 'tenants', 'api_keys', 'receivers', 'receiver_calls', 'probe_leases']),
+        expect.arrayContaining(['events', 'outbox', 'consumer_offsets', 'monitors', 'endpoints', 'deliveries', 'incidents', 'tenants', 'api_keys', 'receivers', 'receiver_calls', 'probe_leases', 'endpoint_stats']),
       );
     } finally {
       await client.end();

@@ -10,7 +10,9 @@ export interface ReceivedWebhook {
   readonly receivedAt: Date;
 }
 
-export type ResponsePlan = (request: ReceivedWebhook, index: number) => { status: number; body?: string };
+/** An answer, or `hang`: never answer (the connection stays open until the sender gives up). */
+export type PlannedResponse = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | 'hang';
+export type ResponsePlan = (request: ReceivedWebhook, index: number) => PlannedResponse;
 
 /** A real HTTP receiver that records every webhook and answers as the test tells it to. */
 export class WebhookReceiver {
@@ -39,7 +41,10 @@ export class WebhookReceiver {
         const receiver = holder.receiver!;
         const index = receiver.received.push(record) - 1;
         const answer = receiver.plan(record, index);
-        res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? '');
+        if (answer === 'hang') return;
+        const respond = () => res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? '');
+        if (answer.delayMs) setTimeout(respond, answer.delayMs);
+        else respond();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,12 +1,17 @@
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DELIVERY_EVENTS, deliveryStreamId } from '@tocsin/contracts';
 import { DeliveryEntity } from '@tocsin/database';
 import { EventStore } from '@tocsin/event-store';
 import { TenantGuard, TenantId } from '../auth/guards';
+import { unwrap } from '../common/http-result';
 import { notFound, ResourceIdPipe } from '../common/uuid-param.pipe';
 import { presentDelivery } from '../endpoints/endpoint.presenter';
 import { TenantScope } from '../tenants/tenant-scope';
+import { RedeliverDeliveryCommand } from './commands/redeliver-delivery.command';
+
+const DeliveryId = new ResourceIdPipe('delivery');
 
 const ATTEMPT_OUTCOMES: readonly string[] = [DELIVERY_EVENTS.AttemptSucceeded.type, DELIVERY_EVENTS.AttemptFailed.type];
 
@@ -18,11 +23,19 @@ export class DeliveriesController {
   constructor(
     private readonly scope: TenantScope,
     private readonly store: EventStore,
+    private readonly commands: CommandBus,
   ) {}
+
+  /** 202: the delivery is queued again under its own id; its attempts follow on GET :id. */
+  @Post(':id/redeliver')
+  @HttpCode(202)
+  async redeliver(@TenantId() tenantId: string, @Param('id', DeliveryId) id: string) {
+    return unwrap(await this.commands.execute(new RedeliverDeliveryCommand(tenantId, id)));
+  }
 
   /** The delivery with every attempt and its full event history, read from its stream. */
   @Get(':id')
-  async get(@TenantId() tenantId: string, @Param('id', new ResourceIdPipe('delivery')) id: string) {
+  async get(@TenantId() tenantId: string, @Param('id', DeliveryId) id: string) {
     const delivery = await this.scope.repository(DeliveryEntity, tenantId).findOneBy({ id });
     if (!delivery) throw notFound('delivery', id);
     const events = await this.store.readStream(deliveryStreamId(id));

@@ -1,6 +1,8 @@
 import type { DeliveryEntity, EndpointEntity } from '@tocsin/database';
+import type { EndpointHealth } from './endpoint.repository';
 
-export function presentEndpoint(e: EndpointEntity) {
+/** An endpoint as every answer shows it: never its secret, always its status, stats and breaker. */
+export function presentEndpoint(e: EndpointEntity, health: EndpointHealth) {
   return {
     id: e.id,
     tenant_id: e.tenant_id,
@@ -14,6 +16,8 @@ export function presentEndpoint(e: EndpointEntity) {
     retry_schedule_seconds: e.retry_schedule_seconds,
     timeout_ms: e.timeout_ms,
     status: e.status,
+    stats: health.stats,
+    breaker: health.breaker,
     created_at: e.created_at,
     updated_at: e.updated_at,
   };

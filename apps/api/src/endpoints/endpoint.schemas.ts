@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SEVERITIES, WEBHOOK_EVENT_TYPES } from '@tocsin/contracts';
 import { isWebhookSecret } from '@tocsin/signing';
+import { listQuerySchema } from '../common/pagination';
 import { headersSchema, httpUrl } from '../monitors/monitor.schemas';
 
 export const DEFAULT_RETRY_SCHEDULE = [0, 30, 120, 600, 1800];
@@ -36,3 +37,26 @@ export type CreateEndpointBody = z.output<typeof createEndpointSchema>;
 
 export const updateEndpointSchema = z.strictObject(fields).omit({ secret: true }).partial();
 export type UpdateEndpointBody = z.output<typeof updateEndpointSchema>;
+
+export const DEFAULT_ROTATION_OVERLAP_SECONDS = 600;
+
+export const rotateSecretSchema = z.strictObject({
+  overlap_seconds: z.number().int().min(0).max(7 * 86_400).default(DEFAULT_ROTATION_OVERLAP_SECONDS),
+});
+export type RotateSecretBody = z.output<typeof rotateSecretSchema>;
+
+export const replaySchema = z
+  .strictObject({
+    from: z.iso.datetime({ offset: true }),
+    to: z.iso.datetime({ offset: true }),
+    dry_run: z.boolean().default(false),
+  })
+  .refine((b) => Date.parse(b.from) < Date.parse(b.to), { message: 'must be later than from', path: ['to'] });
+export type ReplayBody = z.output<typeof replaySchema>;
+
+export const DELIVERY_STATUSES = ['pending', 'in_flight', 'retrying', 'delivered', 'failed', 'dead_lettered', 'skipped'] as const;
+
+export const deliveryListQuerySchema = listQuerySchema.extend({
+  status: z.enum(DELIVERY_STATUSES).optional(),
+});
+export type DeliveryListQuery = z.output<typeof deliveryListQuerySchema>;

@@ -7,10 +7,33 @@ import { unwrap } from '../common/http-result';
 import { byCreation, listQuerySchema, toPage, type ListQuery } from '../common/pagination';
 import { notFound, ResourceIdPipe } from '../common/uuid-param.pipe';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { RegisterEndpointCommand, RemoveEndpointCommand, UpdateEndpointCommand } from './commands/endpoint.commands';
+import { SecretBox } from '@tocsin/secrets';
+import { openSecret } from '@tocsin/delivery-queue';
+import type { EndpointEntity } from '@tocsin/database';
+import {
+  PauseEndpointCommand,
+  RegisterEndpointCommand,
+  RemoveEndpointCommand,
+  ReplayDeliveriesCommand,
+  ResumeEndpointCommand,
+  RotateEndpointSecretCommand,
+  SendTestWebhookCommand,
+  UpdateEndpointCommand,
+} from './commands/endpoint.commands';
 import { presentDelivery, presentEndpoint } from './endpoint.presenter';
 import { EndpointRepository } from './endpoint.repository';
-import { createEndpointSchema, updateEndpointSchema, type CreateEndpointBody, type UpdateEndpointBody } from './endpoint.schemas';
+import {
+  createEndpointSchema,
+  deliveryListQuerySchema,
+  replaySchema,
+  rotateSecretSchema,
+  updateEndpointSchema,
+  type CreateEndpointBody,
+  type DeliveryListQuery,
+  type ReplayBody,
+  type RotateSecretBody,
+  type UpdateEndpointBody,
+} from './endpoint.schemas';
 
 const EndpointId = new ResourceIdPipe('endpoint');
 
@@ -22,33 +45,41 @@ export class EndpointsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly endpoints: EndpointRepository,
+    private readonly box: SecretBox,
   ) {}
+
+  private async present(tenantId: string, endpoint: EndpointEntity) {
+    const health = await this.endpoints.health(tenantId, [endpoint.id]);
+    return presentEndpoint(endpoint, health.get(endpoint.id)!);
+  }
 
   /** The only answer, with GET :id/secret, that carries the signing secret. */
   @Post()
   @ApiBody({ schema: z.toJSONSchema(createEndpointSchema, { io: 'input' }) as object })
   async create(@TenantId() tenantId: string, @Body(new ZodValidationPipe(createEndpointSchema)) body: CreateEndpointBody) {
-    const endpoint = unwrap(await this.commands.execute(new RegisterEndpointCommand(tenantId, body)));
-    return { ...presentEndpoint(endpoint), secret: endpoint.secret };
+    const { endpoint, secret } = unwrap(await this.commands.execute(new RegisterEndpointCommand(tenantId, body)));
+    return { ...(await this.present(tenantId, endpoint)), secret };
   }
 
   @Get()
   async list(@TenantId() tenantId: string, @Query(new ZodValidationPipe(listQuerySchema)) query: ListQuery) {
-    return toPage(await this.endpoints.list(tenantId, query), query.limit, presentEndpoint, byCreation);
+    const rows = await this.endpoints.list(tenantId, query);
+    const health = await this.endpoints.health(tenantId, rows.map((e) => e.id));
+    return toPage(rows, query.limit, (e) => presentEndpoint(e, health.get(e.id)!), byCreation);
   }
 
   @Get(':id')
   async get(@TenantId() tenantId: string, @Param('id', EndpointId) id: string) {
     const endpoint = await this.endpoints.find(tenantId, id);
     if (!endpoint) throw notFound('endpoint', id);
-    return { ...presentEndpoint(endpoint), stats: await this.endpoints.stats(tenantId, id) };
+    return this.present(tenantId, endpoint);
   }
 
   @Get(':id/secret')
   async secret(@TenantId() tenantId: string, @Param('id', EndpointId) id: string) {
     const endpoint = await this.endpoints.find(tenantId, id);
     if (!endpoint) throw notFound('endpoint', id);
-    return { secret: endpoint.secret };
+    return { secret: openSecret(this.box, endpoint.secret) };
   }
 
   @Patch(':id')
@@ -58,7 +89,7 @@ export class EndpointsController {
     @Param('id', EndpointId) id: string,
     @Body(new ZodValidationPipe(updateEndpointSchema)) body: UpdateEndpointBody,
   ) {
-    return presentEndpoint(unwrap(await this.commands.execute(new UpdateEndpointCommand(tenantId, id, body))));
+    return this.present(tenantId, unwrap(await this.commands.execute(new UpdateEndpointCommand(tenantId, id, body))));
   }
 
   @Delete(':id')
@@ -71,9 +102,52 @@ export class EndpointsController {
   async deliveries(
     @TenantId() tenantId: string,
     @Param('id', EndpointId) id: string,
-    @Query(new ZodValidationPipe(listQuerySchema)) query: ListQuery,
+    @Query(new ZodValidationPipe(deliveryListQuerySchema)) query: DeliveryListQuery,
   ) {
     if (!(await this.endpoints.find(tenantId, id))) throw notFound('endpoint', id);
     return toPage(await this.endpoints.deliveries(tenantId, id, query), query.limit, presentDelivery, byCreation);
+  }
+
+  @Post(':id/pause')
+  @HttpCode(200)
+  async pause(@TenantId() tenantId: string, @Param('id', EndpointId) id: string) {
+    return this.present(tenantId, unwrap(await this.commands.execute(new PauseEndpointCommand(tenantId, id))));
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  async resume(@TenantId() tenantId: string, @Param('id', EndpointId) id: string) {
+    return this.present(tenantId, unwrap(await this.commands.execute(new ResumeEndpointCommand(tenantId, id))));
+  }
+
+  /** 202: a webhook.test delivery is queued; follow it on GET /v1/deliveries/:delivery_id. */
+  @Post(':id/test')
+  @HttpCode(202)
+  async test(@TenantId() tenantId: string, @Param('id', EndpointId) id: string) {
+    return unwrap(await this.commands.execute(new SendTestWebhookCommand(tenantId, id)));
+  }
+
+  /** The new secret is shown here, once more on GET :id/secret, and nowhere else. */
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @ApiBody({ schema: z.toJSONSchema(rotateSecretSchema, { io: 'input' }) as object, required: false })
+  async rotateSecret(
+    @TenantId() tenantId: string,
+    @Param('id', EndpointId) id: string,
+    @Body(new ZodValidationPipe(rotateSecretSchema)) body: RotateSecretBody,
+  ) {
+    return unwrap(await this.commands.execute(new RotateEndpointSecretCommand(tenantId, id, body)));
+  }
+
+  /** Failed and skipped deliveries created in [from, to): `dry_run` counts them, otherwise they are sent again. */
+  @Post(':id/replay')
+  @HttpCode(200)
+  @ApiBody({ schema: z.toJSONSchema(replaySchema, { io: 'input' }) as object })
+  async replay(
+    @TenantId() tenantId: string,
+    @Param('id', EndpointId) id: string,
+    @Body(new ZodValidationPipe(replaySchema)) body: ReplayBody,
+  ) {
+    return unwrap(await this.commands.execute(new ReplayDeliveriesCommand(tenantId, id, body)));
   }
 }

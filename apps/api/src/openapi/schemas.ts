@@ -71,11 +71,19 @@ export const MonitorStatusSchema = z.looseObject({
   tools_count: nullable(z.number().int()),
 });
 
+/** A projection of the endpoint's attempt events: attempts that succeeded and failed. */
 export const EndpointStatsSchema = z.looseObject({
-  total_delivered: z.number().int(),
-  total_failed: z.number().int(),
+  delivered: z.number().int(),
+  failed: z.number().int(),
   success_rate: nullable(z.number()),
   last_delivery_at: nullable(at),
+});
+
+export const EndpointBreakerSchema = z.looseObject({
+  state: z.enum(['closed', 'open', 'half_open']),
+  consecutive_failures: z.number().int(),
+  opened_at: nullable(at),
+  retry_at: nullable(at),
 });
 
 export const EndpointSchema = z.looseObject({
@@ -90,10 +98,11 @@ export const EndpointSchema = z.looseObject({
   headers: z.record(z.string(), z.string()),
   retry_schedule_seconds: z.array(z.number().int()),
   timeout_ms: z.number().int(),
-  status: z.string(),
+  status: z.enum(['active', 'paused', 'degraded', 'disabled']),
   created_at: at,
   updated_at: at,
-  stats: EndpointStatsSchema.optional(),
+  stats: EndpointStatsSchema,
+  breaker: EndpointBreakerSchema,
   secret: z.string().optional(),
 });
 
@@ -218,6 +227,8 @@ export const IncomingHookResultSchema = z.looseObject({
 });
 export const DeliveryQueuedSchema = z.looseObject({ delivery_id: z.uuid() });
 export const SecretSchema = z.looseObject({ secret: z.string() });
+export const RotatedSecretSchema = z.looseObject({ secret: z.string(), previous_expires_at: at });
+export const ReplayCountSchema = z.looseObject({ count: z.number().int(), dry_run: z.boolean() });
 
 /** Named schemas become `components.schemas.<Name>` and the client's `components['schemas'][Name]`. */
 export const NAMED_SCHEMAS = {
@@ -231,6 +242,7 @@ export const NAMED_SCHEMAS = {
   IncidentDetail: IncidentDetailSchema,
   Endpoint: EndpointSchema,
   EndpointStats: EndpointStatsSchema,
+  EndpointBreaker: EndpointBreakerSchema,
   Delivery: DeliverySchema,
   DeliveryDetail: DeliveryDetailSchema,
   ProbeResultsAccepted: ProbeResultsAcceptedSchema,
@@ -240,6 +252,8 @@ export const NAMED_SCHEMAS = {
   IncomingHookResult: IncomingHookResultSchema,
   DeliveryQueued: DeliveryQueuedSchema,
   Secret: SecretSchema,
+  RotatedSecret: RotatedSecretSchema,
+  ReplayCount: ReplayCountSchema,
   MaintenanceWindow: MaintenanceWindowSchema,
   SlaLedger: SlaLedgerSchema,
   TenantSettings: TenantSettingsSchema,
@@ -281,6 +295,8 @@ export const ROUTE_ANSWERS: Readonly<Record<string, AnswerShape>> = {
   'POST /v1/endpoints/{id}/pause': 'Endpoint',
   'POST /v1/endpoints/{id}/resume': 'Endpoint',
   'POST /v1/endpoints/{id}/test': 'DeliveryQueued',
+  'POST /v1/endpoints/{id}/rotate-secret': 'RotatedSecret',
+  'POST /v1/endpoints/{id}/replay': 'ReplayCount',
   'GET /v1/deliveries/{id}': 'DeliveryDetail',
   'POST /v1/deliveries/{id}/redeliver': 'DeliveryQueued',
   'GET /v1/incidents': ['Incident'],
@@ -295,6 +311,8 @@ export const ROUTE_ANSWERS: Readonly<Record<string, AnswerShape>> = {
 /** Query parameters beyond a page's cursor and limit, by route (lists' filters). */
 export const ROUTE_QUERIES: Readonly<Record<string, Readonly<Record<string, z.ZodType>>>> = {
   'GET /v1/incidents': { status: z.enum(['open', 'resolved']) },
-  'GET /v1/endpoints/{id}/deliveries': { status: z.string() },
+  'GET /v1/endpoints/{id}/deliveries': {
+    status: z.enum(['pending', 'in_flight', 'retrying', 'delivered', 'failed', 'dead_lettered', 'skipped']),
+  },
   'GET /v1/monitors/{id}/sla': { from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) },
 };

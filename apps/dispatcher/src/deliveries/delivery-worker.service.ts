@@ -1,36 +1,48 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
 import {
   DELIVERY_EVENTS,
-  ENDPOINT_EVENTS,
-  endpointStreamId,
   USER_AGENT,
   type AttemptFailedData,
+  type AttemptStartedData,
   type AttemptSucceededData,
-  type EndpointDisabledData,
 } from '@tocsin/contracts';
 import type { DeliveryEntity, EndpointEntity } from '@tocsin/database';
-import { EventStore, type NewEvent } from '@tocsin/event-store';
+import { sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
+import type { NewEvent } from '@tocsin/event-store';
 import { MetricsRegistry, PollingLoop, TOCSIN_CONFIG } from '@tocsin/runtime';
+import { SecretBox } from '@tocsin/secrets';
 import { signWebhook } from '@tocsin/signing';
-import { WebhookClient } from '../http/webhook-client';
+import { EndpointHealthRecorder, type EndpointAttempt } from '../endpoints/endpoint-health.recorder';
+import { WebhookClient, type WebhookResponse } from '../http/webhook-client';
 import { judgeAttempt, type Verdict } from './attempt-outcome';
-import { DeliveryRepository, type DeliveryUpdate } from './delivery.repository';
+import { DeliveryRepository, type DeliveryRecord, type DeliveryUpdate } from './delivery.repository';
 
-/** Longest endpoint timeout (30 s) plus margin: a lease outliving it means the worker died. */
-const LEASE_SECONDS = 60;
 const SNIPPET_CHARS = 512;
+/** Outcomes written in one transaction at most; more wait for the next flush. */
+const MAX_FLUSH = 500;
+const REAP_EVERY_MS = 2_000;
+const PURGE_EVERY_MS = 10 * 60_000;
 
 interface Claimed {
   readonly delivery: DeliveryEntity;
   readonly endpoint: EndpointEntity;
 }
 
+interface Finished {
+  readonly record: DeliveryRecord;
+  readonly attempt: EndpointAttempt;
+  readonly done: () => void;
+  readonly failed: (err: Error) => void;
+}
+
 /**
  * Sends due deliveries. The queue is the deliveries table, so a worker killed at any
  * moment loses nothing: its leases expire and another worker (or its restart) resumes.
+ * Claims are taken and outcomes written in batches: a few statements per batch, not per
+ * delivery, whatever the number of attempts in flight.
  */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -40,15 +52,22 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private readonly inFlight = new Set<Promise<void>>();
   private readonly attempts: Counter<'outcome'>;
   private readonly latency: Histogram;
+  private pending: Finished[] = [];
+  private flushing: Promise<void> | null = null;
+  private claiming: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private lastReap = 0;
+  private lastPurge = Date.now();
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly deliveries: DeliveryRepository,
-    private readonly store: EventStore,
+    private readonly health: EndpointHealthRecorder,
+    private readonly box: SecretBox,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
     metrics: MetricsRegistry,
   ) {
-    this.client = new WebhookClient(config.TOCSIN_ALLOW_PRIVATE_URLS);
+    this.client = new WebhookClient(config.TOCSIN_ALLOW_PRIVATE_URLS, config.TOCSIN_DISPATCH_CONCURRENCY);
     this.loop = new PollingLoop(DeliveryWorker.name, config.TOCSIN_DISPATCH_POLL_MS, () => this.claimAndSend());
     this.attempts = new Counter({
       name: 'tocsin_delivery_attempts_total',
@@ -64,7 +83,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     });
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    const sealed = await sealStoredSecrets(this.dataSource.manager, this.box);
+    if (sealed > 0) this.logger.log(`sealed ${sealed} endpoint signing secret(s) with key ${this.box.currentKeyId}`);
     this.loop.start();
   }
 
@@ -73,59 +94,85 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async claimAndSend(): Promise<boolean> {
+    await this.housekeeping();
     const free = this.config.TOCSIN_DISPATCH_CONCURRENCY - this.inFlight.size;
     if (free <= 0) return false;
-    const claimed = await this.dataSource.transaction((manager) => this.claim(manager, free));
+    const claimed = await this.exclusive(() => this.dataSource.transaction((manager) => this.claim(manager, free)));
+    this.launch(claimed);
+    return claimed.length > 0 && claimed.length === free;
+  }
+
+  /**
+   * Claims run one at a time in this process: each counts the endpoints' free slots from
+   * the rows in flight, so two overlapping claims could hand out the same slot twice.
+   */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.claiming.then(work, work);
+    this.claiming = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private launch(claimed: readonly Claimed[]): void {
     for (const work of claimed) {
       const running = this.attempt(work).catch((err: Error) =>
         this.logger.error(`attempt of delivery ${work.delivery.id} failed to record; its lease will expire: ${err.message}`),
       );
       this.inFlight.add(running);
-      void running.finally(() => {
-        this.inFlight.delete(running);
-        this.loop.nudge();
-      });
+      // The flush that records this attempt claims its slot's next delivery.
+      void running.finally(() => this.inFlight.delete(running));
     }
-    return claimed.length > 0 && claimed.length === free;
   }
 
-  private async claim(manager: EntityManager, limit: number): Promise<Claimed[]> {
-    const rows = await this.deliveries.claimDue(manager, limit, this.config.TOCSIN_ENDPOINT_CONCURRENCY, LEASE_SECONDS);
+  private async housekeeping(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastReap >= REAP_EVERY_MS) {
+      this.lastReap = now;
+      const reaped = await this.deliveries.reapExpiredLeases(this.dataSource.manager);
+      if (reaped > 0) this.logger.warn(`${reaped} deliveries had outlived their lease (a worker died mid-attempt); they are due again`);
+    }
+    if (now - this.lastPurge >= PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      const purged = await this.deliveries.purgeFinished(this.dataSource.manager, this.config.TOCSIN_DELIVERY_RETENTION_DAYS, 10_000);
+      if (purged > 0) this.logger.log(`purged ${purged} finished deliveries past retention; their events stay in the log`);
+    }
+  }
+
+  private async claim(manager: DataSource['manager'], limit: number): Promise<Claimed[]> {
+    const rows = await this.deliveries.claimDue(manager, limit, this.config.TOCSIN_ENDPOINT_CONCURRENCY);
     if (rows.length === 0) return [];
-    const endpoints: EndpointEntity[] = await manager.query('SELECT * FROM endpoints WHERE id = ANY($1::uuid[])', [
-      rows.map((r) => r.endpoint_id),
-    ]);
+    const endpoints = await this.deliveries.endpoints(manager, rows.map((r) => r.endpoint_id));
     const byId = new Map(endpoints.map((e) => [e.id, e]));
     const ready: Claimed[] = [];
+    const writes: Array<{ delivery: DeliveryEntity; event: NewEvent; final?: DeliveryUpdate }> = [];
     for (const delivery of rows) {
       const endpoint = byId.get(delivery.endpoint_id);
       if (!endpoint || endpoint.tenant_id !== delivery.tenant_id) {
-        await this.deliveries.record(manager, delivery, [deadLettered(delivery.attempts - 1, 'endpoint deleted')], {
-          status: 'dead_lettered',
-          lastError: 'endpoint deleted',
+        const reason = 'endpoint deleted';
+        writes.push({
+          delivery,
+          event: { ...DELIVERY_EVENTS.DeadLettered, data: { attempts: delivery.attempts - 1, reason } },
+          final: { status: 'dead_lettered', lastError: reason },
         });
       } else if (endpoint.status === 'paused' || endpoint.status === 'disabled') {
         const reason = `endpoint ${endpoint.status}`;
-        await this.deliveries.record(manager, delivery, [{ ...DELIVERY_EVENTS.Skipped, data: { reason } }], {
-          status: 'skipped',
-          lastError: reason,
-        });
+        writes.push({ delivery, event: { ...DELIVERY_EVENTS.Skipped, data: { reason } }, final: { status: 'skipped', lastError: reason } });
       } else {
-        const started: NewEvent = {
-          ...DELIVERY_EVENTS.AttemptStarted,
-          data: { attempt: delivery.attempts, url: endpoint.url },
-        };
-        const version = await this.deliveries.record(manager, delivery, [started]);
-        ready.push({ delivery: { ...delivery, stream_version: version }, endpoint });
+        const data: AttemptStartedData = { attempt: delivery.attempts, url: endpoint.url };
+        writes.push({ delivery, event: { ...DELIVERY_EVENTS.AttemptStarted, data } });
+        ready.push({ delivery, endpoint });
       }
     }
+    await this.deliveries.recordClaimed(manager, writes);
     return ready;
   }
 
   private async attempt({ delivery, endpoint }: Claimed): Promise<void> {
     const now = new Date();
     const body = JSON.stringify({ ...delivery.body, delivered_at: now.toISOString() });
-    const signature = signWebhook({ webhookId: delivery.id, timestamp: now, body, secrets: [endpoint.secret] });
+    const signature = signWebhook({ webhookId: delivery.id, timestamp: now, body, secrets: signingSecrets(this.box, endpoint, now) });
     const response = await this.client.send({
       url: endpoint.url,
       method: endpoint.method,
@@ -140,88 +187,117 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
         'x-tocsin-attempt': String(delivery.attempts),
       },
     });
-    const verdict = judgeAttempt(response.result, delivery.attempts, endpoint.retry_schedule_seconds, new Date());
+    const finishedAt = new Date();
+    // The schedule counts from the latest redelivery, so a redelivered webhook gets its full set of retries.
+    const verdict = judgeAttempt(response.result, delivery.attempts - delivery.schedule_offset, endpoint.retry_schedule_seconds, finishedAt);
     this.attempts.inc({ outcome: verdict.kind });
     this.latency.observe(response.durationMs / 1000);
-
-    const status = response.result.kind === 'response' ? response.result.status : null;
-    const snippet = response.snippet?.slice(0, SNIPPET_CHARS) ?? null;
-    const requestBytes = Buffer.byteLength(body);
-    const [events, update] = outcomeEvents(delivery, verdict, { status, snippet, requestBytes, durationMs: response.durationMs, response });
-
-    await this.dataSource.transaction(async (manager) => {
-      await this.deliveries.record(manager, delivery, events, update);
-      if (verdict.kind === 'dead_letter' && verdict.disableEndpoint) await this.disableEndpoint(manager, endpoint, delivery, verdict.reason);
+    const [events, update] = outcomeEvents(delivery, verdict, response, Buffer.byteLength(body), finishedAt);
+    this.logger.debug(`delivery ${delivery.id} attempt ${delivery.attempts} → ${verdict.kind} to endpoint ${endpoint.id}`);
+    await new Promise<void>((done, failed) => {
+      this.pending.push({
+        record: { delivery, events, update },
+        attempt: {
+          endpointId: endpoint.id,
+          tenantId: endpoint.tenant_id,
+          deliveryId: delivery.id,
+          at: finishedAt,
+          succeeded: verdict.kind === 'delivered',
+          retriable: verdict.kind === 'retry' || (verdict.kind === 'dead_letter' && isRetriableClass(verdict.errorClass)),
+          disable: verdict.kind === 'dead_letter' && verdict.disableEndpoint ? verdict.reason : null,
+        },
+        done,
+        failed,
+      });
+      this.scheduleFlush();
     });
-    this.logger.log(
-      `delivery ${delivery.id} attempt ${delivery.attempts} → ${verdict.kind}${status ? ` (HTTP ${status})` : ''} to endpoint ${endpoint.id}`,
-    );
   }
 
-  private async disableEndpoint(manager: EntityManager, endpoint: EndpointEntity, delivery: DeliveryEntity, reason: string) {
-    const stream = endpointStreamId(endpoint.id);
-    const data: EndpointDisabledData = { endpoint_id: endpoint.id, reason, delivery_id: delivery.id };
-    await this.store.append(manager, stream, await this.store.streamVersion(manager, stream), [
-      { ...ENDPOINT_EVENTS.EndpointDisabled, data },
-    ], { tenant_id: endpoint.tenant_id, causation_id: delivery.id });
-    await manager.query(`UPDATE endpoints SET status = 'disabled', updated_at = now() WHERE id = $1 AND tenant_id = $2`, [
-      endpoint.id,
-      endpoint.tenant_id,
-    ]);
+  /** One flush at a time; outcomes that finish meanwhile wait and go in the next one together. */
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, MAX_FLUSH);
+        try {
+          // The slots these outcomes free are claimed again in the same transaction: one
+          // round trip to the database per turn of the queue, not two.
+          const next = await this.exclusive(() =>
+            this.dataSource.transaction(async (manager) => {
+              const written = await this.deliveries.record(manager, batch.map((f) => f.record));
+              await this.health.record(
+                manager,
+                batch.filter((f) => written.has(f.record.delivery.id)).map((f) => f.attempt),
+              );
+              const free = !this.stopping ? this.config.TOCSIN_DISPATCH_CONCURRENCY - this.inFlight.size + batch.length : 0;
+              return free > 0 ? this.claim(manager, free) : [];
+            }),
+          );
+          for (const f of batch) f.done();
+          this.launch(next);
+        } catch (err) {
+          for (const f of batch) f.failed(err as Error);
+        }
+      }
+    })().finally(() => {
+      this.flushing = null;
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await this.loop.stop();
     await Promise.allSettled([...this.inFlight]);
+    await this.flushing;
     await this.client.close();
   }
 }
 
-function deadLettered(attempts: number, reason: string): NewEvent {
-  return { ...DELIVERY_EVENTS.DeadLettered, data: { attempts, reason } };
+function isRetriableClass(errorClass: string): boolean {
+  return errorClass === 'http_5xx' || errorClass === 'timeout' || errorClass === 'connection' || errorClass === 'http_408_429';
 }
 
-interface AttemptEvidence {
-  readonly status: number | null;
-  readonly snippet: string | null;
-  readonly requestBytes: number;
-  readonly durationMs: number;
-  readonly response: { result: { kind: string; message?: string } };
-}
-
-function outcomeEvents(delivery: DeliveryEntity, verdict: Verdict, evidence: AttemptEvidence): [NewEvent[], DeliveryUpdate] {
+function outcomeEvents(
+  delivery: DeliveryEntity,
+  verdict: Verdict,
+  response: WebhookResponse,
+  requestBytes: number,
+  now: Date,
+): [NewEvent[], DeliveryUpdate] {
   const attempt = delivery.attempts;
+  const status = response.result.kind === 'response' ? response.result.status : null;
+  const snippet = response.snippet?.slice(0, SNIPPET_CHARS) ?? null;
   if (verdict.kind === 'delivered') {
     const data: AttemptSucceededData = {
       attempt,
-      http_status: evidence.status ?? 0,
-      duration_ms: evidence.durationMs,
-      request_bytes: evidence.requestBytes,
-      response_snippet: evidence.snippet ?? '',
+      http_status: status ?? 0,
+      duration_ms: response.durationMs,
+      request_bytes: requestBytes,
+      response_snippet: snippet ?? '',
     };
-    return [[{ ...DELIVERY_EVENTS.AttemptSucceeded, data }], { status: 'delivered', lastHttpStatus: evidence.status }];
+    return [[{ ...DELIVERY_EVENTS.AttemptSucceeded, data }], { status: 'delivered', lastHttpStatus: status }];
   }
-  const error = evidence.response.result.message ?? (evidence.status ? `HTTP ${evidence.status}` : null);
+  const error = response.result.kind === 'error' ? response.result.message : status ? `HTTP ${status}` : null;
   const failed: AttemptFailedData = {
     attempt,
-    http_status: evidence.status,
-    duration_ms: evidence.durationMs,
-    request_bytes: evidence.requestBytes,
-    response_snippet: evidence.snippet,
+    http_status: status,
+    duration_ms: response.durationMs,
+    request_bytes: requestBytes,
+    response_snippet: snippet,
     error_class: verdict.errorClass,
     error,
     retriable: verdict.kind === 'retry',
   };
   const failedEvent: NewEvent = { ...DELIVERY_EVENTS.AttemptFailed, data: failed };
   if (verdict.kind === 'retry') {
-    const dueAt = new Date(Date.now() + verdict.delaySeconds * 1000);
+    const dueAt = new Date(now.getTime() + verdict.delaySeconds * 1000);
     return [
       [failedEvent, { ...DELIVERY_EVENTS.RetryScheduled, data: { next_attempt: attempt + 1, due_at: dueAt.toISOString() } }],
-      { status: 'retrying', nextAttemptAt: dueAt, lastHttpStatus: evidence.status, lastError: error },
+      { status: 'retrying', nextAttemptAt: dueAt, lastHttpStatus: status, lastError: error },
     ];
   }
   return [
-    [failedEvent, deadLettered(attempt, verdict.reason)],
-    { status: 'dead_lettered', lastHttpStatus: evidence.status, lastError: verdict.reason },
+    [failedEvent, { ...DELIVERY_EVENTS.DeadLettered, data: { attempts: attempt, reason: verdict.reason } }],
+    { status: 'dead_lettered', lastHttpStatus: status, lastError: verdict.reason },
   ];
 }

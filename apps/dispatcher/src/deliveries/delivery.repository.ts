@@ -1,16 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import {
-  DELIVERY_EVENTS,
-  deliveryStreamId,
-  type AlertEvent,
-  type DeliveryCreatedData,
-} from '@tocsin/contracts';
+import { deliveryStreamId } from '@tocsin/contracts';
 import type { DeliveryEntity, DeliveryStatus, EndpointEntity } from '@tocsin/database';
-import { EventStore, type NewEvent } from '@tocsin/event-store';
-import { deliveryId } from './delivery-id';
-import type { StoredBody } from './webhook-body';
+import { appendToStreams, type StreamAppend } from '@tocsin/delivery-queue';
+import type { NewEvent } from '@tocsin/event-store';
 
+/** A delivery's next row state, written together with the events that lead to it. */
 export interface DeliveryUpdate {
   readonly status: DeliveryStatus;
   readonly nextAttemptAt?: Date | null;
@@ -18,112 +13,186 @@ export interface DeliveryUpdate {
   readonly lastError?: string | null;
 }
 
-export class DeliveryConflictError extends Error {
-  override readonly name = 'DeliveryConflictError';
+export interface DeliveryRecord {
+  readonly delivery: DeliveryEntity;
+  readonly events: readonly NewEvent[];
+  readonly update: DeliveryUpdate;
 }
 
-/** The deliveries work queue and its event streams, always written together. */
+/** Slack over the endpoint's own timeout before a lease is taken for a dead worker's. */
+export const LEASE_MARGIN_SECONDS = 5;
+
+/**
+ * The deliveries work queue and its event streams, always written together, in as few
+ * statements as a batch allows.
+ */
 @Injectable()
 export class DeliveryRepository {
-  constructor(private readonly store: EventStore) {}
-
-  /** Creates the delivery unless it exists already (same alert, same endpoint). */
-  async create(
-    manager: EntityManager,
-    alert: AlertEvent,
-    endpoint: EndpointEntity,
-    body: StoredBody,
-  ): Promise<DeliveryEntity['id'] | null> {
-    const id = deliveryId(alert.event_id, endpoint.id);
-    const data: DeliveryCreatedData = {
-      delivery_id: id,
-      tenant_id: alert.tenant_id,
-      endpoint_id: endpoint.id,
-      alert_event_id: alert.event_id,
-      event: alert.event,
-      dedup_key: alert.dedup_key,
-      sequence: alert.sequence,
-    };
-    const paused = endpoint.status === 'paused';
-    const events: NewEvent[] = [{ ...DELIVERY_EVENTS.DeliveryCreated, data }];
-    if (paused) events.push({ ...DELIVERY_EVENTS.Skipped, data: { reason: 'endpoint paused' } });
-    const appended = await this.store.append(manager, deliveryStreamId(id), 0, events, {
-      tenant_id: alert.tenant_id,
-      causation_id: alert.event_id,
-      correlation_id: alert.dedup_key,
-    });
-    if (!appended.ok) return null;
-    await manager.query(
-      `INSERT INTO deliveries (id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body, status,
-                               next_attempt_at, stream_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11)`,
-      [
-        id, alert.tenant_id, endpoint.id, alert.event_id, alert.event, alert.dedup_key, alert.sequence,
-        JSON.stringify(body), paused ? 'skipped' : 'pending', paused ? null : new Date(), appended.version,
-      ],
-    );
-    return id;
-  }
-
   /**
-   * Claims due deliveries: at most `perEndpoint` in flight per endpoint, a resolved never
-   * before its started on the same endpoint, tenants taking turns so one tenant's backlog
-   * cannot crowd out the others. Expired leases (a crashed worker) count as due.
+   * Claims due deliveries, touching only open rows through partial indexes, so the size of
+   * the delivered history never matters:
+   * - a skip scan finds the endpoints with queued work (one index probe per endpoint);
+   * - each takes at most its free slots (`perEndpoint` minus what it has in flight; one
+   *   half-open probe when its breaker's cooldown is over; none while it is open);
+   * - a `downtime_resolved` never goes before its `downtime_started` on the same endpoint;
+   * - tenants take turns: every tenant's first pick comes before any tenant's second.
+   * Claiming bumps the stream version: the caller appends exactly one event per row.
    */
-  async claimDue(manager: EntityManager, limit: number, perEndpoint: number, leaseSeconds: number): Promise<DeliveryEntity[]> {
+  async claimDue(manager: EntityManager, limit: number, perEndpoint: number): Promise<DeliveryEntity[]> {
     const result: [DeliveryEntity[], number] = await manager.query(
-      `WITH in_flight AS (
-         SELECT endpoint_id, count(*) AS n FROM deliveries
-         WHERE status = 'in_flight' AND lease_until >= now() GROUP BY endpoint_id
+      `WITH RECURSIVE busy AS (
+         (SELECT endpoint_id FROM deliveries WHERE status IN ('pending', 'retrying') ORDER BY endpoint_id LIMIT 1)
+         UNION ALL
+         SELECT (SELECT d.endpoint_id FROM deliveries d
+                 WHERE d.status IN ('pending', 'retrying') AND d.endpoint_id > busy.endpoint_id
+                 ORDER BY d.endpoint_id LIMIT 1)
+         FROM busy WHERE busy.endpoint_id IS NOT NULL
+       ), slots AS (
+         SELECT b.endpoint_id,
+                CASE WHEN s.breaker_state = 'open' AND s.breaker_retry_at > now() THEN 0
+                     WHEN s.breaker_state = 'open' THEN 1
+                     ELSE $2::int END
+                - (SELECT count(*) FROM deliveries f
+                   WHERE f.status = 'in_flight' AND f.endpoint_id = b.endpoint_id AND f.lease_until >= now())::int AS free
+         FROM busy b LEFT JOIN endpoint_stats s ON s.endpoint_id = b.endpoint_id
+         WHERE b.endpoint_id IS NOT NULL
        ), due AS (
-         SELECT d.id, d.tenant_id, d.endpoint_id, d.next_attempt_at,
-                row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.sequence) AS endpoint_turn
-         FROM deliveries d
-         WHERE ((d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now())
-                OR (d.status = 'in_flight' AND d.lease_until < now()))
-           AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.endpoint_id = d.endpoint_id
-                           AND e.dedup_key = d.dedup_key AND e.sequence < d.sequence
-                           AND e.status IN ('pending', 'retrying', 'in_flight'))
-       ), allowed AS (
-         SELECT due.* FROM due LEFT JOIN in_flight f ON f.endpoint_id = due.endpoint_id
-         WHERE due.endpoint_turn <= $2 - coalesce(f.n, 0)
+         SELECT c.* FROM slots, LATERAL (
+           SELECT d.id, d.tenant_id, d.endpoint_id, d.next_attempt_at, d.sequence
+           FROM deliveries d
+           WHERE d.endpoint_id = slots.endpoint_id AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now()
+             AND NOT EXISTS (SELECT 1 FROM deliveries o
+                             WHERE o.endpoint_id = d.endpoint_id AND o.dedup_key = d.dedup_key AND o.sequence < d.sequence
+                               AND o.status IN ('pending', 'retrying', 'in_flight'))
+           ORDER BY d.next_attempt_at, d.sequence
+           LIMIT GREATEST(slots.free, 0)
+         ) c
+       ), turns AS (
+         SELECT id, tenant_id, next_attempt_at,
+                row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, sequence) AS endpoint_turn
+         FROM due
        ), ranked AS (
          SELECT id, next_attempt_at,
                 row_number() OVER (PARTITION BY tenant_id ORDER BY endpoint_turn, next_attempt_at) AS tenant_turn
-         FROM allowed
-       ), picked AS (
-         SELECT d.id FROM deliveries d JOIN ranked r ON r.id = d.id
-         ORDER BY r.tenant_turn, r.next_attempt_at
+         FROM turns
+         ORDER BY tenant_turn, next_attempt_at
          LIMIT $1
+       ), picked AS (
+         -- By primary key: joining would tempt the planner to scan every queued row.
+         SELECT d.id FROM deliveries d
+         WHERE d.id = ANY (ARRAY(SELECT id FROM ranked)) AND d.status IN ('pending', 'retrying')
          FOR UPDATE OF d SKIP LOCKED
        )
        UPDATE deliveries d
-       SET status = 'in_flight', attempts = d.attempts + 1,
-           lease_until = now() + make_interval(secs => $3), updated_at = clock_timestamp()
-       FROM picked WHERE d.id = picked.id
+       SET status = 'in_flight', attempts = d.attempts + 1, stream_version = d.stream_version + 1,
+           lease_until = now() + make_interval(
+             secs => (coalesce((SELECT e.timeout_ms FROM endpoints e WHERE e.id = d.endpoint_id), 30000) / 1000.0 + $3)::float8),
+           updated_at = clock_timestamp()
+       FROM picked
+       WHERE d.id = picked.id
        RETURNING d.*`,
-      [limit, perEndpoint, leaseSeconds],
+      [limit, perEndpoint, LEASE_MARGIN_SECONDS],
     );
     return result[0];
   }
 
-  /** Appends the delivery's events and moves its row; a stale version means another worker owns it. */
-  async record(manager: EntityManager, delivery: DeliveryEntity, events: readonly NewEvent[], update?: DeliveryUpdate): Promise<number> {
-    const appended = await this.store.append(manager, deliveryStreamId(delivery.id), delivery.stream_version, events, {
-      tenant_id: delivery.tenant_id,
-      correlation_id: delivery.dedup_key,
-      causation_id: delivery.alert_event_id,
-    });
-    if (!appended.ok) throw new DeliveryConflictError(`delivery ${delivery.id} moved to version ${appended.actualVersion}`);
-    if (update) {
-      await manager.query(
-        `UPDATE deliveries SET status = $2, next_attempt_at = $3, last_http_status = $4, last_error = $5,
-                lease_until = NULL, stream_version = $6, updated_at = clock_timestamp() WHERE id = $1`,
-        [delivery.id, update.status, update.nextAttemptAt ?? null, update.lastHttpStatus ?? null, update.lastError ?? null, appended.version],
-      );
-    } else {
-      await manager.query('UPDATE deliveries SET stream_version = $2 WHERE id = $1', [delivery.id, appended.version]);
-    }
-    return appended.version;
+  endpoints(manager: EntityManager, ids: readonly string[]): Promise<EndpointEntity[]> {
+    return manager.query('SELECT * FROM endpoints WHERE id = ANY($1::uuid[])', [[...new Set(ids)]]);
   }
+
+  /**
+   * Writes each delivery's events and its new row state, in three statements for the
+   * whole batch. The row update is guarded by the version the caller read, so a
+   * delivery another worker took over (its lease ran out) is left alone; returns the ids
+   * written.
+   */
+  async record(manager: EntityManager, records: readonly DeliveryRecord[]): Promise<Set<string>> {
+    if (records.length === 0) return new Set();
+    // An UPDATE answers [rows, count] through TypeORM.
+    const [rows]: [Array<{ id: string }>, number] = await manager.query(
+      `UPDATE deliveries d
+       SET status = u.status, next_attempt_at = u.next_attempt_at, last_http_status = u.last_http_status,
+           last_error = u.last_error, lease_until = NULL, stream_version = u.expected + u.added,
+           updated_at = clock_timestamp()
+       FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::text[])
+            AS u(id, expected, added, status, next_attempt_at, last_http_status, last_error)
+       WHERE d.id = u.id AND d.stream_version = u.expected
+       RETURNING d.id`,
+      [
+        records.map((r) => r.delivery.id),
+        records.map((r) => r.delivery.stream_version),
+        records.map((r) => r.events.length),
+        records.map((r) => r.update.status),
+        records.map((r) => r.update.nextAttemptAt ?? null),
+        records.map((r) => r.update.lastHttpStatus ?? null),
+        records.map((r) => r.update.lastError ?? null),
+      ],
+    );
+    const written = new Set(rows.map((r) => r.id));
+    await appendToStreams(
+      manager,
+      records.filter((r) => written.has(r.delivery.id)).map((r) => deliveryAppend(r.delivery, r.delivery.stream_version, r.events)),
+    );
+    return written;
+  }
+
+  /**
+   * Appends one event per freshly claimed delivery (its claim already bumped the version),
+   * and moves the ones that will not be attempted to their final status.
+   */
+  async recordClaimed(
+    manager: EntityManager,
+    claimed: ReadonlyArray<{ delivery: DeliveryEntity; event: NewEvent; final?: DeliveryUpdate }>,
+  ): Promise<void> {
+    await appendToStreams(
+      manager,
+      claimed.map((c) => deliveryAppend(c.delivery, c.delivery.stream_version - 1, [c.event])),
+    );
+    const finals = claimed.filter((c) => c.final);
+    if (finals.length === 0) return;
+    await manager.query(
+      `UPDATE deliveries d SET status = u.status, last_error = u.last_error, lease_until = NULL, next_attempt_at = NULL,
+              updated_at = clock_timestamp()
+       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, status, last_error)
+       WHERE d.id = u.id`,
+      [finals.map((c) => c.delivery.id), finals.map((c) => c.final!.status), finals.map((c) => c.final!.lastError ?? null)],
+    );
+  }
+
+  /**
+   * Deliveries whose lease ran out (their worker died mid-attempt) become due again. The
+   * attempt they were on has no outcome event: nothing is recorded that did not happen.
+   */
+  async reapExpiredLeases(manager: EntityManager): Promise<number> {
+    const result: [unknown[], number] = await manager.query(
+      `UPDATE deliveries SET status = 'retrying', next_attempt_at = now(), lease_until = NULL, updated_at = clock_timestamp()
+       WHERE status = 'in_flight' AND lease_until < now()`,
+    );
+    return result[1];
+  }
+
+  /**
+   * Finished deliveries older than the retention leave the table, a bounded batch at a
+   * time; their streams stay in the event log, and endpoint stats live in their own
+   * projection, so neither changes.
+   */
+  async purgeFinished(manager: EntityManager, olderThanDays: number, batch: number): Promise<number> {
+    const result: [unknown[], number] = await manager.query(
+      `DELETE FROM deliveries WHERE id IN (
+         SELECT id FROM deliveries
+         WHERE status IN ('delivered', 'dead_lettered', 'skipped', 'failed') AND updated_at < now() - make_interval(days => $1)
+         LIMIT $2)`,
+      [olderThanDays, batch],
+    );
+    return result[1];
+  }
+}
+
+function deliveryAppend(delivery: DeliveryEntity, afterVersion: number, events: readonly NewEvent[]): StreamAppend {
+  return {
+    streamId: deliveryStreamId(delivery.id),
+    afterVersion,
+    events,
+    metadata: { tenant_id: delivery.tenant_id, correlation_id: delivery.dedup_key, causation_id: delivery.alert_event_id },
+  };
 }

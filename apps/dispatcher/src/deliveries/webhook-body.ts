@@ -2,7 +2,10 @@ import type { AlertEvent, WebhookBody } from '@tocsin/contracts';
 
 export type StoredBody = Omit<WebhookBody, 'delivered_at'>;
 
-/** The DESIGN §5 body minus delivered_at, which each attempt stamps when it sends. */
+/**
+ * The DESIGN §5 body minus delivered_at, which each attempt stamps when it sends. The
+ * `slo` and `schema` blocks ride along on the alerts that carry them.
+ */
 export function webhookBody(alert: AlertEvent, dashboardBaseUrl: string): StoredBody {
   return {
     event: alert.event,
@@ -20,5 +23,7 @@ export function webhookBody(alert: AlertEvent, dashboardBaseUrl: string): Stored
     sequence: alert.sequence,
     ...(alert.resolved_at !== undefined ? { resolved_at: alert.resolved_at } : {}),
     ...(alert.duration_seconds !== undefined ? { duration_seconds: alert.duration_seconds } : {}),
+    ...(alert.slo !== undefined ? { slo: alert.slo } : {}),
+    ...(alert.schema !== undefined ? { schema: alert.schema } : {}),
   };
 }

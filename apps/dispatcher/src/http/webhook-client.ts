@@ -22,11 +22,16 @@ const SNIPPET_BYTES = 1024;
 export class WebhookClient {
   private readonly agent: Agent;
 
-  constructor(private readonly allowPrivate: boolean) {
+  /** One keep-alive pool per origin (undici's Agent), as wide as the worker's concurrency. */
+  constructor(
+    private readonly allowPrivate: boolean,
+    connectionsPerOrigin = 64,
+  ) {
     this.agent = new Agent({
       connect: allowPrivate ? {} : { lookup: guardedLookup },
-      keepAliveTimeout: 10_000,
-      connections: 64,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 60_000,
+      connections: connectionsPerOrigin,
     });
   }
 

@@ -212,6 +212,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/endpoints/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["Endpoints_pause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/endpoints/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["Endpoints_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["Endpoints_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["Endpoints_rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/endpoints/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["Endpoints_replay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deliveries/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["Deliveries_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/deliveries/{id}": {
         parameters: {
             query?: never;
@@ -584,16 +680,26 @@ export interface components {
             };
             retry_schedule_seconds: number[];
             timeout_ms: number;
-            status: string;
+            /** @enum {string} */
+            status: "active" | "paused" | "degraded" | "disabled";
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
             updated_at: string;
-            stats?: {
-                total_delivered: number;
-                total_failed: number;
+            stats: {
+                delivered: number;
+                failed: number;
                 success_rate: number | null;
                 last_delivery_at: string | null;
+            } & {
+                [key: string]: unknown;
+            };
+            breaker: {
+                /** @enum {string} */
+                state: "closed" | "open" | "half_open";
+                consecutive_failures: number;
+                opened_at: string | null;
+                retry_at: string | null;
             } & {
                 [key: string]: unknown;
             };
@@ -602,10 +708,19 @@ export interface components {
             [key: string]: unknown;
         };
         EndpointStats: {
-            total_delivered: number;
-            total_failed: number;
+            delivered: number;
+            failed: number;
             success_rate: number | null;
             last_delivery_at: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        EndpointBreaker: {
+            /** @enum {string} */
+            state: "closed" | "open" | "half_open";
+            consecutive_failures: number;
+            opened_at: string | null;
+            retry_at: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -773,6 +888,19 @@ export interface components {
         };
         Secret: {
             secret: string;
+        } & {
+            [key: string]: unknown;
+        };
+        RotatedSecret: {
+            secret: string;
+            /** Format: date-time */
+            previous_expires_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        ReplayCount: {
+            count: number;
+            dry_run: boolean;
         } & {
             [key: string]: unknown;
         };
@@ -1686,7 +1814,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
-                status?: string;
+                status?: "pending" | "in_flight" | "retrying" | "delivered" | "failed" | "dead_lettered" | "skipped";
             };
             header?: never;
             path: {
@@ -1706,6 +1834,210 @@ export interface operations {
                         data: components["schemas"]["Delivery"][];
                         next_cursor: string | null;
                     };
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Endpoints_pause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Endpoints_resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Endpoints_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryQueued"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Endpoints_rotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @default 600 */
+                    overlap_seconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Endpoints_replay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    from: string;
+                    /** Format: date-time */
+                    to: string;
+                    /** @default false */
+                    dry_run?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayCount"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Deliveries_redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryQueued"];
                 };
             };
             /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */

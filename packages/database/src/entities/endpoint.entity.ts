@@ -2,6 +2,31 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } fro
 
 export type EndpointStatus = 'active' | 'paused' | 'degraded' | 'disabled';
 
+export interface PreviousSecret {
+  readonly secret: string;
+  readonly expires_at: string;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/** Projection of an endpoint's attempt events: totals, recent outcomes and its circuit breaker. */
+@Entity('endpoint_stats')
+export class EndpointStatsEntity {
+  @PrimaryColumn('uuid') endpoint_id!: string;
+  @Column('uuid') tenant_id!: string;
+  @Column('bigint') delivered!: string;
+  @Column('bigint') failed!: string;
+  @Column('timestamptz', { nullable: true }) last_delivery_at!: Date | null;
+  @Column('timestamptz', { nullable: true }) last_attempt_at!: Date | null;
+  /** The latest attempts, oldest first: `s` succeeded, `f` failed. */
+  @Column('text') recent_outcomes!: string;
+  @Column('text') breaker_state!: BreakerState;
+  @Column('integer') breaker_failures!: number;
+  @Column('timestamptz', { nullable: true }) breaker_opened_at!: Date | null;
+  @Column('timestamptz', { nullable: true }) breaker_retry_at!: Date | null;
+  @Column('integer') breaker_opens!: number;
+}
+
 @Entity('endpoints')
 export class EndpointEntity {
   @PrimaryColumn('uuid') id!: string;
@@ -14,7 +39,10 @@ export class EndpointEntity {
   @Column('boolean') include_recovery!: boolean;
   @Column('text') method!: string;
   @Column('jsonb') headers!: Record<string, string>;
+  /** Sealed with SecretBox (`enc:v1:…`); never presented in a list or log. */
   @Column('text') secret!: string;
+  /** Secrets replaced by a rotation that still sign until they expire, each sealed. */
+  @Column('jsonb') previous_secrets!: PreviousSecret[];
   @Column('jsonb') retry_schedule_seconds!: number[];
   @Column('integer') timeout_ms!: number;
   @Column('text') status!: EndpointStatus;

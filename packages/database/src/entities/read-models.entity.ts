@@ -39,6 +39,8 @@ export class DeliveryEntity {
   @Column('jsonb') body!: Record<string, unknown>;
   @Column('text') status!: DeliveryStatus;
   @Column('integer') attempts!: number;
+  /** Attempts made before the latest redelivery: the retry schedule counts from here. */
+  @Column('integer') schedule_offset!: number;
   @Column('timestamptz', { nullable: true }) next_attempt_at!: Date | null;
   @Column('timestamptz', { nullable: true }) lease_until!: Date | null;
   @Column('integer', { nullable: true }) last_http_status!: number | null;

@@ -2,15 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { TocsinConfig } from '@tocsin/config';
-import type { EndpointEntity } from '@tocsin/database';
+import { ENDPOINT_EVENTS, type EndpointSecretRotatedData, type ReplayRequestedData } from '@tocsin/contracts';
+import type { EndpointEntity, PreviousSecret } from '@tocsin/database';
+import { enqueueDeliveries, REPLAYABLE_STATUSES, requeueDeliveries, testDelivery } from '@tocsin/delivery-queue';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
+import { SecretBox } from '@tocsin/secrets';
 import { generateWebhookSecret } from '@tocsin/signing';
 import { refuse, type Outcome } from '../../common/result';
 import { checkTargetUrl } from '../../common/url-policy';
 import { EndpointRepository } from '../endpoint.repository';
-import type { CreateEndpointBody, UpdateEndpointBody } from '../endpoint.schemas';
+import type { CreateEndpointBody, ReplayBody, RotateSecretBody, UpdateEndpointBody } from '../endpoint.schemas';
 
-export class RegisterEndpointCommand extends Command<Outcome<EndpointEntity>> {
+/** An endpoint with its signing secret in plaintext: only the create and rotate answers carry it. */
+export interface EndpointWithSecret {
+  readonly endpoint: EndpointEntity;
+  readonly secret: string;
+}
+
+export class RegisterEndpointCommand extends Command<Outcome<EndpointWithSecret>> {
   constructor(readonly tenantId: string, readonly body: CreateEndpointBody) {
     super();
   }
@@ -28,24 +37,59 @@ export class RemoveEndpointCommand extends Command<Outcome<true>> {
   }
 }
 
+export class PauseEndpointCommand extends Command<Outcome<EndpointEntity>> {
+  constructor(readonly tenantId: string, readonly endpointId: string) {
+    super();
+  }
+}
+
+export class ResumeEndpointCommand extends Command<Outcome<EndpointEntity>> {
+  constructor(readonly tenantId: string, readonly endpointId: string) {
+    super();
+  }
+}
+
+export class SendTestWebhookCommand extends Command<Outcome<{ delivery_id: string }>> {
+  constructor(readonly tenantId: string, readonly endpointId: string) {
+    super();
+  }
+}
+
+export class RotateEndpointSecretCommand extends Command<Outcome<{ secret: string; previous_expires_at: string }>> {
+  constructor(readonly tenantId: string, readonly endpointId: string, readonly body: RotateSecretBody) {
+    super();
+  }
+}
+
+export class ReplayDeliveriesCommand extends Command<Outcome<{ count: number; dry_run: boolean }>> {
+  constructor(readonly tenantId: string, readonly endpointId: string, readonly body: ReplayBody) {
+    super();
+  }
+}
+
+const notFound = (id: string) => refuse(404, `endpoint ${id} not found`);
+
 @CommandHandler(RegisterEndpointCommand)
 export class RegisterEndpointHandler implements ICommandHandler<RegisterEndpointCommand> {
   constructor(
     private readonly endpoints: EndpointRepository,
+    private readonly box: SecretBox,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
   ) {}
 
-  async execute({ tenantId, body }: RegisterEndpointCommand): Promise<Outcome<EndpointEntity>> {
+  async execute({ tenantId, body }: RegisterEndpointCommand): Promise<Outcome<EndpointWithSecret>> {
     const refused = checkTargetUrl(body.url, this.config.TOCSIN_ALLOW_PRIVATE_URLS);
     if (refused) return refused;
+    const secret = body.secret ?? generateWebhookSecret();
     const endpoint = await this.endpoints.insert({
       id: randomUUID(),
       tenant_id: tenantId,
       ...body,
-      secret: body.secret ?? generateWebhookSecret(),
+      secret: this.box.seal(secret),
+      previous_secrets: [],
       status: 'active',
     });
-    return { ok: true, value: endpoint };
+    return { ok: true, value: { endpoint, secret } };
   }
 }
 
@@ -60,7 +104,7 @@ export class UpdateEndpointHandler implements ICommandHandler<UpdateEndpointComm
     const refused = changes.url ? checkTargetUrl(changes.url, this.config.TOCSIN_ALLOW_PRIVATE_URLS) : null;
     if (refused) return refused;
     const updated = await this.endpoints.update(tenantId, endpointId, changes);
-    return updated ? { ok: true, value: updated } : refuse(404, `endpoint ${endpointId} not found`);
+    return updated ? { ok: true, value: updated } : notFound(endpointId);
   }
 }
 
@@ -69,8 +113,120 @@ export class RemoveEndpointHandler implements ICommandHandler<RemoveEndpointComm
   constructor(private readonly endpoints: EndpointRepository) {}
 
   async execute({ tenantId, endpointId }: RemoveEndpointCommand): Promise<Outcome<true>> {
-    return (await this.endpoints.remove(tenantId, endpointId))
-      ? { ok: true, value: true }
-      : refuse(404, `endpoint ${endpointId} not found`);
+    return (await this.endpoints.remove(tenantId, endpointId)) ? { ok: true, value: true } : notFound(endpointId);
+  }
+}
+
+/** Paused endpoints keep receiving deliveries, recorded as skipped so they can be replayed. */
+@CommandHandler(PauseEndpointCommand)
+export class PauseEndpointHandler implements ICommandHandler<PauseEndpointCommand> {
+  constructor(private readonly endpoints: EndpointRepository) {}
+
+  async execute({ tenantId, endpointId }: PauseEndpointCommand): Promise<Outcome<EndpointEntity>> {
+    const paused = await this.endpoints.change(tenantId, endpointId, async (endpoint, manager) => {
+      if (endpoint.status === 'paused') return { value: endpoint, events: [] };
+      await manager.query(`UPDATE endpoints SET status = 'paused', updated_at = now() WHERE id = $1`, [endpointId]);
+      return {
+        value: { ...endpoint, status: 'paused' as const },
+        events: [{ ...ENDPOINT_EVENTS.EndpointPaused, data: { endpoint_id: endpointId, previous_status: endpoint.status } }],
+      };
+    });
+    return paused ? { ok: true, value: paused } : notFound(endpointId);
+  }
+}
+
+/** Back to active from paused, degraded or disabled (after a 410), with a closed breaker. */
+@CommandHandler(ResumeEndpointCommand)
+export class ResumeEndpointHandler implements ICommandHandler<ResumeEndpointCommand> {
+  constructor(private readonly endpoints: EndpointRepository) {}
+
+  async execute({ tenantId, endpointId }: ResumeEndpointCommand): Promise<Outcome<EndpointEntity>> {
+    const resumed = await this.endpoints.change(tenantId, endpointId, async (endpoint, manager) => {
+      if (endpoint.status === 'active') return { value: endpoint, events: [] };
+      await manager.query(`UPDATE endpoints SET status = 'active', updated_at = now() WHERE id = $1`, [endpointId]);
+      await manager.query(
+        `UPDATE endpoint_stats SET breaker_state = 'closed', breaker_failures = 0, breaker_retry_at = NULL, recent_outcomes = ''
+         WHERE endpoint_id = $1`,
+        [endpointId],
+      );
+      return {
+        value: { ...endpoint, status: 'active' as const },
+        events: [{ ...ENDPOINT_EVENTS.EndpointResumed, data: { endpoint_id: endpointId, previous_status: endpoint.status } }],
+      };
+    });
+    return resumed ? { ok: true, value: resumed } : notFound(endpointId);
+  }
+}
+
+@CommandHandler(SendTestWebhookCommand)
+export class SendTestWebhookHandler implements ICommandHandler<SendTestWebhookCommand> {
+  constructor(
+    private readonly endpoints: EndpointRepository,
+    @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
+  ) {}
+
+  async execute({ tenantId, endpointId }: SendTestWebhookCommand): Promise<Outcome<{ delivery_id: string }>> {
+    const outcome = await this.endpoints.change(tenantId, endpointId, async (endpoint, manager): Promise<{
+      value: Outcome<{ delivery_id: string }>;
+      events: [];
+    }> => {
+      if (endpoint.status === 'paused' || endpoint.status === 'disabled') {
+        return { value: refuse(409, `endpoint ${endpointId} is ${endpoint.status}; resume it before sending a test`), events: [] };
+      }
+      const delivery = testDelivery(endpoint, this.config.TOCSIN_DASHBOARD_URL);
+      await enqueueDeliveries(manager, [delivery]);
+      return { value: { ok: true, value: { delivery_id: delivery.id } }, events: [] };
+    });
+    return outcome ?? notFound(endpointId);
+  }
+}
+
+/**
+ * A new secret signs from now on; the replaced one keeps signing beside it until the
+ * overlap ends, so receivers can switch over without rejecting a webhook.
+ */
+@CommandHandler(RotateEndpointSecretCommand)
+export class RotateEndpointSecretHandler implements ICommandHandler<RotateEndpointSecretCommand> {
+  constructor(
+    private readonly endpoints: EndpointRepository,
+    private readonly box: SecretBox,
+  ) {}
+
+  async execute({ tenantId, endpointId, body }: RotateEndpointSecretCommand) {
+    const rotated = await this.endpoints.change(tenantId, endpointId, async (endpoint, manager) => {
+      const now = Date.now();
+      const expiresAt = new Date(now + body.overlap_seconds * 1000).toISOString();
+      // The overlap bounds every older secret too: a rotation without overlap (a leak) retires them all.
+      const previous: PreviousSecret[] = [
+        ...endpoint.previous_secrets.map((p) => ({ secret: p.secret, expires_at: p.expires_at < expiresAt ? p.expires_at : expiresAt })),
+        { secret: endpoint.secret, expires_at: expiresAt },
+      ].filter((p) => Date.parse(p.expires_at) > now);
+      const secret = generateWebhookSecret();
+      await manager.query('UPDATE endpoints SET secret = $2, previous_secrets = $3::jsonb, updated_at = now() WHERE id = $1', [
+        endpointId,
+        this.box.seal(secret),
+        JSON.stringify(previous),
+      ]);
+      const data: EndpointSecretRotatedData = { endpoint_id: endpointId, previous_expires_at: expiresAt };
+      return { value: { secret, previous_expires_at: expiresAt }, events: [{ ...ENDPOINT_EVENTS.EndpointSecretRotated, data }] };
+    });
+    return rotated ? { ok: true as const, value: rotated } : notFound(endpointId);
+  }
+}
+
+/** Failed and skipped deliveries of one endpoint in a time range, counted, or sent again. */
+@CommandHandler(ReplayDeliveriesCommand)
+export class ReplayDeliveriesHandler implements ICommandHandler<ReplayDeliveriesCommand> {
+  constructor(private readonly endpoints: EndpointRepository) {}
+
+  async execute({ tenantId, endpointId, body }: ReplayDeliveriesCommand): Promise<Outcome<{ count: number; dry_run: boolean }>> {
+    const counted = await this.endpoints.change(tenantId, endpointId, async (_endpoint, manager) => {
+      const ids = await this.endpoints.deliveriesInRange(tenantId, endpointId, REPLAYABLE_STATUSES, body.from, body.to);
+      if (body.dry_run) return { value: ids.length, events: [] };
+      const requeued = await requeueDeliveries(manager, tenantId, ids, 'replay', REPLAYABLE_STATUSES);
+      const data: ReplayRequestedData = { endpoint_id: endpointId, from: body.from, to: body.to, count: requeued.length };
+      return { value: requeued.length, events: requeued.length > 0 ? [{ ...ENDPOINT_EVENTS.ReplayRequested, data }] : [] };
+    });
+    return counted === null ? notFound(endpointId) : { ok: true, value: { count: counted, dry_run: body.dry_run } };
   }
 }

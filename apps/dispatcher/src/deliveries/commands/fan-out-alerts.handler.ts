@@ -2,12 +2,12 @@ import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
-import { alertEventSchema, describeIssues, parseWith } from '@tocsin/contracts';
+import { alertEventSchema, describeIssues, parseWith, type AlertEvent } from '@tocsin/contracts';
 import type { EndpointEntity } from '@tocsin/database';
-import { freshRecords, markProcessed, storeOffset } from '@tocsin/event-store';
+import { deliveryId, enqueueDeliveries, type NewDelivery } from '@tocsin/delivery-queue';
+import { freshRecords, markProcessedMany, storeOffset } from '@tocsin/event-store';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
 import { endpointMatches } from '../../endpoints/endpoint-matcher';
-import { DeliveryRepository } from '../delivery.repository';
 import { webhookBody } from '../webhook-body';
 import { FanOutAlertsCommand, type FanOutOutcome } from './fan-out-alerts.command';
 
@@ -20,12 +20,12 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly deliveries: DeliveryRepository,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
   ) {
     this.group = DISPATCHER_GROUP(config.TOCSIN_TOPIC_NAMESPACE);
   }
 
+  /** The whole batch in a handful of statements: ids marked, endpoints read once, deliveries created together. */
   async execute({ batch }: FanOutAlertsCommand): Promise<FanOutOutcome> {
     const { topic, partition, records } = batch;
     const scope = { group: this.group, clusterId: batch.clusterId, topic, partition };
@@ -34,37 +34,54 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
       if (staleOffset !== undefined) {
         this.logger.warn(`${topic}[${partition}]: stored offset ${staleOffset} is past the end (${batch.highWatermark}); the topic was re-created, starting over`);
       }
-      let created = 0;
-      let replayed = skipped;
       let invalid = 0;
+      const alerts: AlertEvent[] = [];
       for (const record of fresh) {
         const parsed = parseAlert(record.value);
-        if (!parsed.ok) {
+        if (parsed.ok) {
+          alerts.push(parsed.value);
+        } else {
           // Alerts come only from the router's outbox; a bad one is a bug to see, not to retry forever.
           invalid++;
           this.logger.error(`skipping invalid alert ${topic}[${partition}]@${record.offset}: ${parsed.reason}`);
-          continue;
-        }
-        const alert = parsed.value;
-        if (!(await markProcessed(manager, this.group, alert.event_id))) {
-          replayed++;
-          continue;
-        }
-        const endpoints: EndpointEntity[] = await manager.query(
-          'SELECT * FROM endpoints WHERE tenant_id = $1 ORDER BY created_at',
-          [alert.tenant_id],
-        );
-        const body = webhookBody(alert, this.config.TOCSIN_DASHBOARD_URL);
-        for (const endpoint of endpoints.filter((e) => endpointMatches(e, alert))) {
-          if (await this.deliveries.create(manager, alert, endpoint, body)) created++;
         }
       }
+      const firstSeen = await markProcessedMany(manager, this.group, alerts.map((a) => a.event_id));
+      const seen = new Set<string>();
+      const todo = alerts.filter((a) => firstSeen.has(a.event_id) && !seen.has(a.event_id) && seen.add(a.event_id));
+      const endpoints: EndpointEntity[] =
+        todo.length === 0
+          ? []
+          : await manager.query('SELECT * FROM endpoints WHERE tenant_id = ANY($1::uuid[]) ORDER BY created_at', [
+              [...new Set(todo.map((a) => a.tenant_id))].filter(isUuid),
+            ]);
+      const deliveries: NewDelivery[] = [];
+      for (const alert of todo) {
+        const body = webhookBody(alert, this.config.TOCSIN_DASHBOARD_URL);
+        for (const endpoint of endpoints.filter((e) => endpointMatches(e, alert))) {
+          deliveries.push({
+            id: deliveryId(alert.event_id, endpoint.id),
+            tenantId: alert.tenant_id,
+            endpointId: endpoint.id,
+            alertEventId: alert.event_id,
+            event: alert.event,
+            dedupKey: alert.dedup_key,
+            sequence: alert.sequence,
+            body,
+            ...(endpoint.status === 'paused' ? { skipReason: 'endpoint paused' } : {}),
+          });
+        }
+      }
+      const created = await enqueueDeliveries(manager, deliveries);
       const last = records.at(-1);
       if (last) await storeOffset(manager, scope, BigInt(last.offset) + 1n, staleOffset !== undefined);
-      return { created, replayed, invalid };
+      return { created: created.length, replayed: skipped + (alerts.length - todo.length), invalid };
     });
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (s: string) => UUID.test(s);
 
 function parseAlert(value: Buffer | null) {
   try {

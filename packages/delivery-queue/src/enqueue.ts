@@ -1,0 +1,77 @@
+import type { EntityManager } from 'typeorm';
+import { DELIVERY_EVENTS, deliveryStreamId, type DeliveryCreatedData, type WebhookEventType } from '@tocsin/contracts';
+import type { NewEvent } from '@tocsin/event-store';
+import { appendToStreams } from './stream-writes';
+
+export interface NewDelivery {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly endpointId: string;
+  readonly alertEventId: string;
+  readonly event: WebhookEventType;
+  readonly dedupKey: string;
+  readonly sequence: number;
+  /** The webhook body minus delivered_at, which each attempt stamps. */
+  readonly body: object;
+  /** Set when the endpoint is paused: the delivery is recorded as skipped, and redeliverable. */
+  readonly skipReason?: string;
+}
+
+/**
+ * Creates deliveries and their streams in two statements, whatever their number. A
+ * delivery that exists already (the same alert reaching the same endpoint again) is left
+ * alone. Returns the ids created.
+ */
+export async function enqueueDeliveries(manager: EntityManager, deliveries: readonly NewDelivery[]): Promise<string[]> {
+  if (deliveries.length === 0) return [];
+  const col = <T>(f: (d: NewDelivery) => T) => deliveries.map(f);
+  const rows: Array<{ id: string }> = await manager.query(
+    `INSERT INTO deliveries (id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body, status,
+                             next_attempt_at, stream_version)
+     SELECT id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body::jsonb,
+            CASE WHEN skipped THEN 'skipped' ELSE 'pending' END,
+            CASE WHEN skipped THEN NULL ELSE clock_timestamp() END,
+            CASE WHEN skipped THEN 2 ELSE 1 END
+     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[], $8::text[], $9::bool[])
+          AS t(id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body, skipped)
+     ON CONFLICT (id) DO NOTHING
+     RETURNING id`,
+    [
+      col((d) => d.id),
+      col((d) => d.tenantId),
+      col((d) => d.endpointId),
+      col((d) => d.alertEventId),
+      col((d) => d.event),
+      col((d) => d.dedupKey),
+      col((d) => d.sequence),
+      col((d) => JSON.stringify(d.body)),
+      col((d) => d.skipReason !== undefined),
+    ],
+  );
+  const created = new Set(rows.map((r) => r.id));
+  await appendToStreams(
+    manager,
+    deliveries
+      .filter((d) => created.has(d.id))
+      .map((d) => {
+        const data: DeliveryCreatedData = {
+          delivery_id: d.id,
+          tenant_id: d.tenantId,
+          endpoint_id: d.endpointId,
+          alert_event_id: d.alertEventId,
+          event: d.event,
+          dedup_key: d.dedupKey,
+          sequence: d.sequence,
+        };
+        const events: NewEvent[] = [{ ...DELIVERY_EVENTS.DeliveryCreated, data }];
+        if (d.skipReason !== undefined) events.push({ ...DELIVERY_EVENTS.Skipped, data: { reason: d.skipReason } });
+        return {
+          streamId: deliveryStreamId(d.id),
+          afterVersion: 0,
+          events,
+          metadata: { tenant_id: d.tenantId, causation_id: d.alertEventId, correlation_id: d.dedupKey },
+        };
+      }),
+  );
+  return deliveries.filter((d) => created.has(d.id)).map((d) => d.id);
+}
