@@ -5,7 +5,9 @@ import type { TocsinConfig } from '@tocsin/config';
 import { KafkaModule } from '@tocsin/kafka';
 import { serviceModules } from '@tocsin/runtime';
 import { ADMIN_TOKEN } from './auth/admin-token';
+import { ApiKeysController } from './auth/api-keys.controller';
 import { AdminGuard, TenantGuard } from './auth/guards';
+import { RATE_LIMITER, RateLimiter } from './auth/rate-limiter';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import {
   RegisterEndpointHandler,
@@ -19,7 +21,13 @@ import { RegisterMonitorHandler, RemoveMonitorHandler, UpdateMonitorHandler } fr
 import { MonitorRepository } from './monitors/monitor.repository';
 import { MonitorsController } from './monitors/monitors.controller';
 import { ProbeResultsController } from './probe-results/probe-results.controller';
-import { CreateTenantHandler, IssueApiKeyHandler } from './tenants/commands/create-tenant.handler';
+import {
+  CreateTenantHandler,
+  IssueApiKeyHandler,
+  RevokeApiKeyHandler,
+  RotateApiKeyHandler,
+} from './tenants/commands/create-tenant.handler';
+import { TenantController } from './tenants/tenant.controller';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantScope } from './tenants/tenant-scope';
 
@@ -43,6 +51,8 @@ export class ApiModule {
       ],
       controllers: [
         TenantsController,
+        TenantController,
+        ApiKeysController,
         MonitorsController,
         EndpointsController,
         DeliveriesController,
@@ -51,6 +61,7 @@ export class ApiModule {
       ],
       providers: [
         { provide: ADMIN_TOKEN, useValue: adminToken(config) },
+        { provide: RATE_LIMITER, useValue: new RateLimiter(config.TOCSIN_RATE_LIMIT_PER_SECOND, config.TOCSIN_RATE_LIMIT_BURST) },
         AdminGuard,
         TenantGuard,
         TenantScope,
@@ -58,6 +69,8 @@ export class ApiModule {
         EndpointRepository,
         CreateTenantHandler,
         IssueApiKeyHandler,
+        RevokeApiKeyHandler,
+        RotateApiKeyHandler,
         RegisterMonitorHandler,
         UpdateMonitorHandler,
         RemoveMonitorHandler,

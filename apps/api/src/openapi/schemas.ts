@@ -22,7 +22,6 @@ export const ApiKeySchema = z.looseObject({
   tenant_id: z.uuid(),
   prefix: z.string(),
   created_at: at,
-  last_used_at: nullable(at),
   revoked_at: nullable(at),
 });
 
@@ -170,6 +169,7 @@ export const ROUTE_ANSWERS: Readonly<Record<string, AnswerShape>> = {
   'GET /v1/tenant': 'Tenant',
   'GET /v1/api-keys': ['ApiKey'],
   'POST /v1/api-keys': 'IssuedKey',
+  'GET /v1/api-keys/{id}': 'ApiKey',
   'POST /v1/api-keys/{id}/rotate': 'IssuedKey',
   'POST /v1/monitors': 'Monitor',
   'GET /v1/monitors': ['Monitor'],
@@ -195,5 +195,6 @@ export const ROUTE_ANSWERS: Readonly<Record<string, AnswerShape>> = {
 /** Query parameters beyond a page's cursor and limit, by route (lists' filters). */
 export const ROUTE_QUERIES: Readonly<Record<string, Readonly<Record<string, z.ZodType>>>> = {
   'GET /v1/incidents': { status: z.enum(['open', 'resolved']) },
+  'GET /v1/api-keys': { prefix: z.string().max(64) },
   'GET /v1/endpoints/{id}/deliveries': { status: z.string() },
 };
