@@ -3,7 +3,7 @@ import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { TocsinConfig } from '@tocsin/config';
 import { KafkaModule } from '@tocsin/kafka';
-import { serviceModules } from '@tocsin/runtime';
+import { SecretsModule, serviceModules } from '@tocsin/runtime';
 import { ADMIN_TOKEN } from './auth/admin-token';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { AdminGuard, TenantGuard } from './auth/guards';
@@ -21,6 +21,11 @@ import { RegisterMonitorHandler, RemoveMonitorHandler, UpdateMonitorHandler } fr
 import { MonitorRepository } from './monitors/monitor.repository';
 import { MonitorsController } from './monitors/monitors.controller';
 import { ProbeResultsController } from './probe-results/probe-results.controller';
+import { ReceiveStatusWebhookHandler } from './receivers/commands/receive-status-webhook.handler';
+import { RegisterReceiverHandler, RemoveReceiverHandler } from './receivers/commands/receiver.commands';
+import { IncomingHooksController } from './receivers/incoming-hooks.controller';
+import { ReceiverRepository } from './receivers/receiver.repository';
+import { ReceiversController } from './receivers/receivers.controller';
 import {
   CreateTenantHandler,
   IssueApiKeyHandler,
@@ -48,6 +53,7 @@ export class ApiModule {
         ...serviceModules(config, 'api'),
         CqrsModule.forRoot(),
         KafkaModule.forApp(config, 'api'),
+        SecretsModule,
       ],
       controllers: [
         TenantsController,
@@ -58,6 +64,8 @@ export class ApiModule {
         DeliveriesController,
         IncidentsController,
         ProbeResultsController,
+        ReceiversController,
+        IncomingHooksController,
       ],
       providers: [
         { provide: ADMIN_TOKEN, useValue: adminToken(config) },
@@ -77,6 +85,10 @@ export class ApiModule {
         RegisterEndpointHandler,
         UpdateEndpointHandler,
         RemoveEndpointHandler,
+        ReceiverRepository,
+        RegisterReceiverHandler,
+        RemoveReceiverHandler,
+        ReceiveStatusWebhookHandler,
       ],
     };
   }

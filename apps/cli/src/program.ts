@@ -295,7 +295,7 @@ function receivers(program: Command): void {
   const cmd = noun(program, 'receivers', 'inbound status webhooks turned into probe results');
   paged(cmd.command('list').description('list receivers')).action(async (opts, c: Command) => {
     const ctx = Context.of(c);
-    ctx.show(await ctx.call('listing receivers', () => ctx.untyped.GET('/v1/receivers', { params: { query: pageQuery(opts) } })), {
+    ctx.show(await ctx.call('listing receivers', () => ctx.api.GET('/v1/receivers', { params: { query: pageQuery(opts) } })), {
       list: RECEIVER_COLUMNS,
     });
   });
@@ -304,7 +304,7 @@ function receivers(program: Command): void {
     .description('show a receiver')
     .action(async (receiverId: string, _opts, c: Command) => {
       const ctx = Context.of(c);
-      ctx.show(await ctx.call('reading receiver', () => ctx.untyped.GET('/v1/receivers/{id}', id.path(receiverId))), { record: true });
+      ctx.show(await ctx.call('reading receiver', () => ctx.api.GET('/v1/receivers/{id}', id.path(receiverId))), { record: true });
     });
   cmd
     .command('create')
@@ -329,14 +329,14 @@ function receivers(program: Command): void {
         secret: opts.secret,
         signature_header: opts.signatureHeader,
       });
-      ctx.show(await ctx.call('creating receiver', () => ctx.untyped.POST('/v1/receivers', { body })), { record: true });
+      ctx.show(await ctx.call('creating receiver', () => ctx.api.POST('/v1/receivers', { body: body as BodyOf<'/v1/receivers', 'post'> })), { record: true });
     });
   cmd
     .command('delete <id>')
     .description('delete a receiver')
     .action(async (receiverId: string, _opts, c: Command) => {
       const ctx = Context.of(c);
-      await ctx.call('deleting receiver', () => ctx.untyped.DELETE('/v1/receivers/{id}', id.path(receiverId)));
+      await ctx.call('deleting receiver', () => ctx.api.DELETE('/v1/receivers/{id}', id.path(receiverId)));
       ctx.show({ deleted: receiverId }, { message: () => `deleted receiver ${receiverId}` });
     });
   cmd
@@ -344,7 +344,7 @@ function receivers(program: Command): void {
     .description("the receiver's last 50 calls, newest first")
     .action(async (receiverId: string, _opts, c: Command) => {
       const ctx = Context.of(c);
-      ctx.show(await ctx.call('reading log', () => ctx.untyped.GET('/v1/receivers/{id}/log', id.path(receiverId))), {
+      ctx.show(await ctx.call('reading log', () => ctx.api.GET('/v1/receivers/{id}/log', id.path(receiverId))), {
         list: ['received_at', 'result', 'raw_status', 'mapped_status', 'source_ip'],
       });
     });
