@@ -29,14 +29,14 @@ export interface DocumentedRoute {
   /** As OpenAPI writes it: `/v1/monitors/{id}`. */
   readonly path: string;
   readonly pathParams: readonly string[];
-  readonly queryParams: ReadonlyArray<{ name: string; schema: JsonSchema }>;
+  readonly queryParams: ReadonlyArray<{ name: string; schema: JsonSchema; required: boolean }>;
   readonly body?: JsonSchema;
   /** Admin routes take the operator token; the rest a tenant key (or nothing, for inbound hooks). */
   readonly auth: 'admin' | 'tenant' | 'none';
 }
 
 interface OpenApiOperation {
-  parameters?: Array<{ name: string; in: string; schema?: JsonSchema }>;
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: JsonSchema }>;
   requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
   security?: unknown[];
 }
@@ -57,7 +57,7 @@ export function documentedRoutes(): DocumentedRoute[] {
         method: method.toUpperCase() as DocumentedRoute['method'],
         path,
         pathParams: [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!),
-        queryParams: parameters.filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema ?? {} })),
+        queryParams: parameters.filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema ?? {}, required: p.required === true })),
         ...(op.requestBody?.content?.['application/json']?.schema ? { body: op.requestBody.content['application/json'].schema } : {}),
         auth: path.startsWith('/v1/tenants') ? 'admin' : path.startsWith('/v1/hooks/') ? 'none' : 'tenant',
       });
@@ -108,4 +108,10 @@ export function bodyFields(schema: JsonSchema | undefined): string[] {
   const props = Object.keys(schema?.properties ?? {});
   const required = schema?.required ?? [];
   return [...required, ...props.filter((p) => !required.includes(p))];
+}
+
+/** `?a=1&b=x` with a sample value for each required query parameter ('' when there is none). */
+export function requiredQuery(route: DocumentedRoute): string {
+  const required = route.queryParams.filter((p) => p.required);
+  return required.length ? `?${required.map((p) => `${p.name}=${encodeURIComponent(String(sample(p.schema, p.name)))}`).join('&')}` : '';
 }

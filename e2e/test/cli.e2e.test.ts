@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTocsinClient, ok } from '@tocsin/client';
 import { WebhookReceiver } from '@tocsin/testing';
-import { ADMIN_TOKEN, startStack, type Stack } from '../src';
+import { ADMIN_TOKEN, startApiProcess, startStack, type ApiProcess, type Stack } from '../src';
 
 const BIN = resolve(__dirname, '../../apps/cli/bin/tocsin.js');
 
@@ -30,6 +30,7 @@ function tocsin(env: Record<string, string>, args: string[], stdin?: string): Pr
 
 describe('the tocsin CLI against a real API process', () => {
   let stack: Stack;
+  let api: ApiProcess;
   let receiver: WebhookReceiver;
   let env: Record<string, string>;
   const json = <T>(run: Run): T => {
@@ -38,16 +39,19 @@ describe('the tocsin CLI against a real API process', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack(['api', 'dispatcher']);
+    // The API runs as its own process (the built main.js), the dispatcher in this one.
+    stack = await startStack(['dispatcher']);
+    api = await startApiProcess(stack);
     receiver = await WebhookReceiver.start();
-    const admin = createTocsinClient({ baseUrl: stack.apiUrl, token: ADMIN_TOKEN });
+    const admin = createTocsinClient({ baseUrl: api.url, token: ADMIN_TOKEN });
     const tenant = await ok(admin.POST('/v1/tenants', { body: { name: 'cli' } }));
     const key = await ok(admin.POST('/v1/tenants/{id}/api-keys', { params: { path: { id: tenant.id } } }));
-    env = { TOCSIN_URL: stack.apiUrl, TOCSIN_API_KEY: key.key, TOCSIN_ADMIN_TOKEN: ADMIN_TOKEN };
+    env = { TOCSIN_URL: api.url, TOCSIN_API_KEY: key.key, TOCSIN_ADMIN_TOKEN: ADMIN_TOKEN };
   });
 
   afterAll(async () => {
     await receiver?.close();
+    await api?.stop();
     await stack?.close();
   });
 

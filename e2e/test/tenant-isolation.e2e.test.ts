@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { createTocsinClient, ok, type TocsinClient } from '@tocsin/client';
-import { ADMIN_TOKEN, documentedRoutes, fillPath, sample, startStack, type DocumentedRoute, type Stack } from '../src';
+import { ADMIN_TOKEN, documentedRoutes, fillPath, requiredQuery, sample, startStack, type DocumentedRoute, type Stack } from '../src';
 
 /**
  * Every row of every table, exactly as pg_dump writes it (sequences included), less the
@@ -87,7 +87,7 @@ describe("tenant isolation: tenant B's key against tenant A's ids on every /v1 r
   const tenantRoutes = () => documentedRoutes().filter((r) => r.auth === 'tenant');
 
   const call = (route: DocumentedRoute, path: string) =>
-    fetch(`${stack.apiUrl}${path}`, {
+    fetch(`${stack.apiUrl}${path}${requiredQuery(route)}`, {
       method: route.method,
       headers: { authorization: `Bearer ${bKey}`, ...(route.body ? { 'content-type': 'application/json' } : {}) },
       ...(route.body ? { body: JSON.stringify(sample(route.body)) } : {}),
