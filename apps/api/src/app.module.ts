@@ -20,6 +20,7 @@ import { IncidentsController } from './incidents/incidents.controller';
 import { RegisterMonitorHandler, RemoveMonitorHandler, UpdateMonitorHandler } from './monitors/commands/monitor.handlers';
 import { MonitorRepository } from './monitors/monitor.repository';
 import { MonitorsController } from './monitors/monitors.controller';
+import { MonitorOperationsController } from './monitors/monitor-operations.controller';
 import { ProbeResultsController } from './probe-results/probe-results.controller';
 import { ReceiveStatusWebhookHandler } from './receivers/commands/receive-status-webhook.handler';
 import { RegisterReceiverHandler, RemoveReceiverHandler } from './receivers/commands/receiver.commands';
@@ -33,6 +34,7 @@ import {
   RotateApiKeyHandler,
 } from './tenants/commands/create-tenant.handler';
 import { TenantController } from './tenants/tenant.controller';
+import { TenantSettingsController } from './tenant-settings/tenant-settings.controller';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantScope } from './tenants/tenant-scope';
 
@@ -60,6 +62,8 @@ export class ApiModule {
         TenantController,
         ApiKeysController,
         MonitorsController,
+        MonitorOperationsController,
+        TenantSettingsController,
         EndpointsController,
         DeliveriesController,
         IncidentsController,
