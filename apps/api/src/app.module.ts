@@ -5,8 +5,10 @@ import type { TocsinConfig } from '@tocsin/config';
 import { KafkaModule } from '@tocsin/kafka';
 import { SecretsModule, serviceModules } from '@tocsin/runtime';
 import { ADMIN_TOKEN } from './auth/admin-token';
+import { ApiKeysController } from './auth/api-keys.controller';
 import { AdminGuard, TenantGuard } from './auth/guards';
 import { RedeliverDeliveryHandler } from './deliveries/commands/redeliver-delivery.command';
+import { RATE_LIMITER, RateLimiter } from './auth/rate-limiter';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import {
   PauseEndpointHandler,
@@ -32,7 +34,13 @@ import { RegisterReceiverHandler, RemoveReceiverHandler } from './receivers/comm
 import { IncomingHooksController } from './receivers/incoming-hooks.controller';
 import { ReceiverRepository } from './receivers/receiver.repository';
 import { ReceiversController } from './receivers/receivers.controller';
-import { CreateTenantHandler, IssueApiKeyHandler } from './tenants/commands/create-tenant.handler';
+import {
+  CreateTenantHandler,
+  IssueApiKeyHandler,
+  RevokeApiKeyHandler,
+  RotateApiKeyHandler,
+} from './tenants/commands/create-tenant.handler';
+import { TenantController } from './tenants/tenant.controller';
 import { TenantSettingsController } from './tenant-settings/tenant-settings.controller';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantScope } from './tenants/tenant-scope';
@@ -58,6 +66,8 @@ export class ApiModule {
       ],
       controllers: [
         TenantsController,
+        TenantController,
+        ApiKeysController,
         MonitorsController,
         MonitorOperationsController,
         TenantSettingsController,
@@ -70,6 +80,7 @@ export class ApiModule {
       ],
       providers: [
         { provide: ADMIN_TOKEN, useValue: adminToken(config) },
+        { provide: RATE_LIMITER, useValue: new RateLimiter(config.TOCSIN_RATE_LIMIT_PER_SECOND, config.TOCSIN_RATE_LIMIT_BURST) },
         AdminGuard,
         TenantGuard,
         TenantScope,
@@ -77,6 +88,8 @@ export class ApiModule {
         EndpointRepository,
         CreateTenantHandler,
         IssueApiKeyHandler,
+        RevokeApiKeyHandler,
+        RotateApiKeyHandler,
         RegisterMonitorHandler,
         UpdateMonitorHandler,
         RemoveMonitorHandler,

@@ -5,6 +5,7 @@ import type { ServiceDefinition } from '@tocsin/runtime';
 import { ApiModule } from './app.module';
 import { JsonErrorFilter } from './common/http-exception.filter';
 import { JSON_TYPES, jsonOnly } from './common/json-only.middleware';
+import { rejectNul } from './common/reject-nul.middleware';
 import { buildOpenApiDocument } from './openapi/document';
 import { TenantContext } from './tenants/tenant-context';
 
@@ -24,6 +25,7 @@ export function configureApi(app: INestApplication): void {
     }),
   );
   app.use(jsonOnly);
+  app.use(rejectNul);
   app.use(TenantContext.middleware);
   app.useGlobalFilters(new JsonErrorFilter());
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app));

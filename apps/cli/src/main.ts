@@ -1,4 +1,19 @@
-import { Command } from 'commander';
+import { CommanderError } from 'commander';
+import { describeError, EXIT } from './context';
+import { buildProgram } from './program';
 
-const program = new Command('tocsin').description('Tocsin control-plane command line').version('0.1.0');
-program.parse();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { version } = require('../package.json') as { version: string };
+
+/** Exit 0 on success, 1 when the API refused (or could not be reached), 2 on bad usage. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram(version).parseAsync([...argv]);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    const { message, code } = describeError(err);
+    process.stderr.write(`error: ${message}\n`);
+    return code;
+  }
+}

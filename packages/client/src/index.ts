@@ -62,3 +62,23 @@ function asErrorBody(response: Response, error: unknown): ApiErrorBody {
     message: typeof error === 'string' && error ? error : `HTTP ${response.status}`,
   };
 }
+
+type LooseInit = { params?: { path?: Record<string, string>; query?: Record<string, unknown> }; body?: unknown };
+type LooseMethod = (path: string, init?: LooseInit) => Promise<FetchOutcome<unknown>>;
+
+/** The same client without path typing, for a route newer than the generated document. Prefer the typed calls. */
+export interface LooseClient {
+  readonly GET: LooseMethod;
+  readonly POST: LooseMethod;
+  readonly PUT: LooseMethod;
+  readonly PATCH: LooseMethod;
+  readonly DELETE: LooseMethod;
+}
+
+export function loose(client: TocsinClient): LooseClient {
+  return client as unknown as LooseClient;
+}
+
+type JsonBodyOf<Op> = Op extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+/** The JSON body a route takes: `BodyOf<'/v1/monitors', 'post'>`. */
+export type BodyOf<P extends keyof paths, M extends 'post' | 'put' | 'patch'> = M extends keyof paths[P] ? JsonBodyOf<paths[P][M]> : never;

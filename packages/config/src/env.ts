@@ -52,6 +52,10 @@ export const envSchema = z.object({
    * `<id>:<base64>`. Apps that store or read secrets refuse to start without it.
    */
   TOCSIN_ENCRYPTION_KEY: z.string().min(1).optional(),
+  /** Requests a second each API key may make on average (0 turns the limit off); 429 with Retry-After beyond. */
+  TOCSIN_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(100),
+  /** How many requests a key may make at once before the average applies. */
+  TOCSIN_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
 });
 
 export type TocsinConfig = z.output<typeof envSchema>;

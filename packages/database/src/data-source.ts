@@ -16,6 +16,7 @@ import { InboundReceivers1764200000000 } from './migrations/1764200000000-inboun
 import { MaintenancePeriodEntity, MaintenanceWindowEntity, TenantSettingsEntity } from './entities/router.entity';
 import { RouterIncidentModel1764300000000 } from './migrations/1764300000000-router-incident-model';
 import { EndpointOperations1764400000000 } from './migrations/1764400000000-endpoint-operations';
+import { ApiKeyRevocation1764500000000 } from './migrations/1764500000000-api-key-revocation';
 
 export const ENTITIES = [
   TenantEntity,
@@ -41,6 +42,7 @@ export const MIGRATIONS = [
   InboundReceivers1764200000000,
   RouterIncidentModel1764300000000,
   EndpointOperations1764400000000,
+  ApiKeyRevocation1764500000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

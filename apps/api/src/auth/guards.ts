@@ -1,16 +1,19 @@
 import {
   createParamDecorator,
+  HttpException,
+  HttpStatus,
   Inject,
   Injectable,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
-import { ADMIN_TOKEN } from './admin-token';
 import { TenantContext } from '../tenants/tenant-context';
+import { ADMIN_TOKEN } from './admin-token';
 import { bearerToken, hashApiKey, safeEqual } from './api-key';
+import { RATE_LIMITER, RateLimiter } from './rate-limiter';
 
 type AuthedRequest = Request & { tenantId?: string };
 
@@ -26,20 +29,40 @@ export class AdminGuard implements CanActivate {
   }
 }
 
-/** Tenant routes: the tenant comes from the API key, never from the request body. */
+/**
+ * Tenant routes: the tenant comes from the API key, never from the request body. The key is
+ * looked up on every request, so a revoked key answers 401 at once; each key has its own
+ * rate limit (429 with Retry-After).
+ */
 @Injectable()
 export class TenantGuard implements CanActivate {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const key = bearerToken(req.headers.authorization);
     if (!key) throw new UnauthorizedException('Authorization: Bearer <tenant API key> is required');
-    const [row]: Array<{ id: string; tenant_id: string }> = await this.dataSource.query(
-      'SELECT id, tenant_id FROM api_keys WHERE key_hash = $1',
+    const [row]: Array<{ id: string; tenant_id: string; revoked: boolean }> = await this.dataSource.query(
+      'SELECT id, tenant_id, revoked_at IS NOT NULL AS revoked FROM api_keys WHERE key_hash = $1',
       [hashApiKey(key)],
     );
     if (!row) throw new UnauthorizedException('unknown API key');
+    if (row.revoked) throw new UnauthorizedException('this API key has been revoked');
+    const wait = this.limiter.take(row.id);
+    if (wait > 0) {
+      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(wait));
+      throw new HttpException(
+        {
+          statusCode: HttpStatus.TOO_MANY_REQUESTS,
+          error: 'Too Many Requests',
+          message: `rate limit of ${this.limiter.perSecond} requests/s (bursts of ${this.limiter.burst}) per API key exceeded; retry after ${wait}s`,
+        },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
     req.tenantId = row.tenant_id;
     TenantContext.bind(row.tenant_id, row.id);
     return true;

@@ -22,7 +22,6 @@ export const ApiKeySchema = z.looseObject({
   tenant_id: z.uuid(),
   prefix: z.string(),
   created_at: at,
-  last_used_at: nullable(at),
   revoked_at: nullable(at),
 });
 
@@ -274,6 +273,7 @@ export const ROUTE_ANSWERS: Readonly<Record<string, AnswerShape>> = {
   'GET /v1/tenant': 'Tenant',
   'GET /v1/api-keys': ['ApiKey'],
   'POST /v1/api-keys': 'IssuedKey',
+  'GET /v1/api-keys/{id}': 'ApiKey',
   'POST /v1/api-keys/{id}/rotate': 'IssuedKey',
   'POST /v1/monitors': 'Monitor',
   'GET /v1/monitors': ['Monitor'],
@@ -314,5 +314,6 @@ export const ROUTE_QUERIES: Readonly<Record<string, Readonly<Record<string, z.Zo
   'GET /v1/endpoints/{id}/deliveries': {
     status: z.enum(['pending', 'in_flight', 'retrying', 'delivered', 'failed', 'dead_lettered', 'skipped']),
   },
+  'GET /v1/api-keys': { prefix: z.string().max(64) },
   'GET /v1/monitors/{id}/sla': { from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) },
 };

@@ -14,4 +14,6 @@ export class ApiKeyEntity {
   @Column('text') key_hash!: string;
   @Column('text') prefix!: string;
   @CreateDateColumn({ type: 'timestamptz' }) created_at!: Date;
+  /** Set when the key is revoked (or rotated away); a revoked key no longer authenticates. */
+  @Column('timestamptz', { nullable: true }) revoked_at!: Date | null;
 }

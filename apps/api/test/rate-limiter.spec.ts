@@ -1,0 +1,24 @@
+import { RateLimiter } from '../src/auth/rate-limiter';
+
+describe('per-key rate limiting', () => {
+  it('lets a burst through, then asks the caller to wait, then refills', () => {
+    const limiter = new RateLimiter(2, 3);
+    const t0 = 1_000_000;
+    expect([1, 2, 3].map(() => limiter.take('k', t0))).toEqual([0, 0, 0]);
+    expect(limiter.take('k', t0)).toBe(1);
+    expect(limiter.take('k', t0 + 500)).toBe(0);
+    expect(limiter.take('k', t0 + 500)).toBe(1);
+  });
+
+  it('keeps one bucket per key', () => {
+    const limiter = new RateLimiter(1, 1);
+    expect(limiter.take('a', 0)).toBe(0);
+    expect(limiter.take('a', 0)).toBe(1);
+    expect(limiter.take('b', 0)).toBe(0);
+  });
+
+  it('is off at zero requests a second', () => {
+    const limiter = new RateLimiter(0, 0);
+    expect(Array.from({ length: 100 }, () => limiter.take('k'))).toEqual(Array(100).fill(0));
+  });
+});
