@@ -3,6 +3,7 @@ import { TOCSIN_VERSION } from '@tocsin/contracts';
 import type { ServiceDefinition } from '@tocsin/runtime';
 import { ApiModule } from './app.module';
 import { JsonErrorFilter } from './common/http-exception.filter';
+import { serveConsole } from './console/console-static';
 
 export const apiService: ServiceDefinition = {
   name: 'api',
@@ -19,6 +20,7 @@ export const apiService: ServiceDefinition = {
         .build(),
     );
     SwaggerModule.setup('docs', app, document);
+    serveConsole(app);
   },
 };
 
