@@ -10,6 +10,7 @@ import {
 } from './entities/read-models.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
+import { ConsoleListIndexes1764600000000 } from './migrations/1764600000000-console-list-indexes';
 
 export const ENTITIES = [
   TenantEntity,
@@ -21,7 +22,11 @@ export const ENTITIES = [
   MonitorStateEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1763800000000, OffsetsPerCluster1763900000000];
+export const MIGRATIONS = [
+  InitialSchema1763800000000,
+  OffsetsPerCluster1763900000000,
+  ConsoleListIndexes1764600000000,
+];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { migrate, prepareDatabase } from '../src';
+import { migrate, MIGRATIONS, prepareDatabase } from '../src';
 
 const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tocsin';
 
@@ -16,7 +16,7 @@ describe('migrations on real Postgres', () => {
 
   beforeAll(async () => {
     // The database does not exist yet: prepareDatabase creates it, then migrates.
-    expect(await prepareDatabase(db.url)).toEqual(['InitialSchema1763800000000', 'OffsetsPerCluster1763900000000']);
+    expect(await prepareDatabase(db.url)).toEqual(MIGRATIONS.map((M) => new M().name));
   });
 
   afterAll(async () => {
