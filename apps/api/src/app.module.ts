@@ -21,6 +21,7 @@ import { MonitorsController } from './monitors/monitors.controller';
 import { ProbeResultsController } from './probe-results/probe-results.controller';
 import { CreateTenantHandler, IssueApiKeyHandler } from './tenants/commands/create-tenant.handler';
 import { TenantsController } from './tenants/tenants.controller';
+import { TenantScope } from './tenants/tenant-scope';
 
 /** The admin token from the environment, or one generated now and printed once. */
 function adminToken(config: TocsinConfig): string {
@@ -52,6 +53,7 @@ export class ApiModule {
         { provide: ADMIN_TOKEN, useValue: adminToken(config) },
         AdminGuard,
         TenantGuard,
+        TenantScope,
         MonitorRepository,
         EndpointRepository,
         CreateTenantHandler,

@@ -1,27 +1,43 @@
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { TOCSIN_VERSION } from '@tocsin/contracts';
+import type { INestApplication } from '@nestjs/common';
+import { json } from 'express';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { ServiceDefinition } from '@tocsin/runtime';
 import { ApiModule } from './app.module';
 import { JsonErrorFilter } from './common/http-exception.filter';
+import { JSON_TYPES, jsonOnly } from './common/json-only.middleware';
 import { serveConsole } from './console/console-static';
+import { buildOpenApiDocument } from './openapi/document';
+import { TenantContext } from './tenants/tenant-context';
+
+/** The largest request body the API reads (DESIGN §7: a probe-result batch up to 1 MiB). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** HTTP setup shared by main.ts and tests: body limits, the tenant context, errors, OpenAPI. */
+export function configureApi(app: INestApplication): void {
+  // Registered before Nest's own parsers, which then skip JSON; `req.rawBody` keeps the bytes for signature checks.
+  app.use(
+    json({
+      limit: BODY_LIMIT_BYTES,
+      type: JSON_TYPES,
+      verify: (req, _res, raw) => {
+        (req as { rawBody?: Buffer }).rawBody = raw;
+      },
+    }),
+  );
+  app.use(jsonOnly);
+  app.use(TenantContext.middleware);
+  app.useGlobalFilters(new JsonErrorFilter());
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app));
+  serveConsole(app);
+}
 
 export const apiService: ServiceDefinition = {
   name: 'api',
   defaultPort: 8080,
   module: (config) => ApiModule.forRoot(config),
-  configure: (app) => {
-    app.useGlobalFilters(new JsonErrorFilter());
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('Tocsin control-plane API')
-        .setVersion(TOCSIN_VERSION)
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'tenant API key, or the admin token for /v1/tenants' })
-        .build(),
-    );
-    SwaggerModule.setup('docs', app, document);
-    serveConsole(app);
-  },
+  configure: (app) => configureApi(app),
 };
 
 export { ApiModule } from './app.module';
+export { buildOpenApiDocument, serializeOpenApi } from './openapi/document';
+export { openApiDocument } from './openapi/preview';

@@ -9,6 +9,7 @@ import {
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import { ADMIN_TOKEN } from './admin-token';
+import { TenantContext } from '../tenants/tenant-context';
 import { bearerToken, hashApiKey, safeEqual } from './api-key';
 
 type AuthedRequest = Request & { tenantId?: string };
@@ -34,9 +35,13 @@ export class TenantGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const key = bearerToken(req.headers.authorization);
     if (!key) throw new UnauthorizedException('Authorization: Bearer <tenant API key> is required');
-    const [row] = await this.dataSource.query('SELECT tenant_id FROM api_keys WHERE key_hash = $1', [hashApiKey(key)]);
+    const [row]: Array<{ id: string; tenant_id: string }> = await this.dataSource.query(
+      'SELECT id, tenant_id FROM api_keys WHERE key_hash = $1',
+      [hashApiKey(key)],
+    );
     if (!row) throw new UnauthorizedException('unknown API key');
-    req.tenantId = row.tenant_id as string;
+    req.tenantId = row.tenant_id;
+    TenantContext.bind(row.tenant_id, row.id);
     return true;
   }
 }

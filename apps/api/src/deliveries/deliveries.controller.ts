@@ -1,12 +1,12 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { DELIVERY_EVENTS, deliveryStreamId } from '@tocsin/contracts';
 import { DeliveryEntity } from '@tocsin/database';
 import { EventStore } from '@tocsin/event-store';
 import { TenantGuard, TenantId } from '../auth/guards';
 import { notFound, ResourceIdPipe } from '../common/uuid-param.pipe';
 import { presentDelivery } from '../endpoints/endpoint.presenter';
+import { TenantScope } from '../tenants/tenant-scope';
 
 const ATTEMPT_OUTCOMES: readonly string[] = [DELIVERY_EVENTS.AttemptSucceeded.type, DELIVERY_EVENTS.AttemptFailed.type];
 
@@ -16,14 +16,14 @@ const ATTEMPT_OUTCOMES: readonly string[] = [DELIVERY_EVENTS.AttemptSucceeded.ty
 @Controller('v1/deliveries')
 export class DeliveriesController {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly scope: TenantScope,
     private readonly store: EventStore,
   ) {}
 
   /** The delivery with every attempt and its full event history, read from its stream. */
   @Get(':id')
   async get(@TenantId() tenantId: string, @Param('id', new ResourceIdPipe('delivery')) id: string) {
-    const delivery = await this.dataSource.getRepository(DeliveryEntity).findOneBy({ tenant_id: tenantId, id });
+    const delivery = await this.scope.repository(DeliveryEntity, tenantId).findOneBy({ id });
     if (!delivery) throw notFound('delivery', id);
     const events = await this.store.readStream(deliveryStreamId(id));
     const started = new Map(

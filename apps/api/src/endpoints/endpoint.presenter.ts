@@ -3,6 +3,7 @@ import type { DeliveryEntity, EndpointEntity } from '@tocsin/database';
 export function presentEndpoint(e: EndpointEntity) {
   return {
     id: e.id,
+    tenant_id: e.tenant_id,
     name: e.name,
     url: e.url,
     events: e.events,
@@ -21,6 +22,7 @@ export function presentEndpoint(e: EndpointEntity) {
 export function presentDelivery(d: DeliveryEntity) {
   return {
     id: d.id,
+    tenant_id: d.tenant_id,
     endpoint_id: d.endpoint_id,
     event: d.event_type,
     event_id: d.alert_event_id,

@@ -3,6 +3,7 @@ import type { IncidentEntity, MonitorEntity, MonitorStateEntity } from '@tocsin/
 export function presentMonitor(m: MonitorEntity) {
   return {
     id: m.id,
+    tenant_id: m.tenant_id,
     slug: m.slug,
     name: m.name,
     url: m.url,
@@ -21,6 +22,7 @@ export function presentMonitor(m: MonitorEntity) {
 export function presentIncident(i: IncidentEntity) {
   return {
     dedup_key: i.dedup_key,
+    tenant_id: i.tenant_id,
     monitor_id: i.monitor_id,
     status: i.status,
     severity: i.severity,
@@ -46,6 +48,7 @@ export function presentStatus(monitor: MonitorEntity, state: MonitorStateEntity 
   const status = open ? 'down' : !state || s.lastOk == null ? 'unknown' : s.lastOk ? 'up' : 'failing';
   return {
     monitor_id: monitor.id,
+    tenant_id: monitor.tenant_id,
     slug: monitor.slug,
     status,
     open_incident: open ? presentIncident(open) : null,

@@ -1,50 +1,52 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type Repository } from 'typeorm';
 import { MonitorEntity, MonitorStateEntity, IncidentEntity } from '@tocsin/database';
 import { keysetWhere } from '../common/keyset';
 import type { ListQuery } from '../common/pagination';
+import { TenantScope } from '../tenants/tenant-scope';
 
-/** Every method takes the tenant: a query without it does not compile. */
+/**
+ * Every method takes the tenant, so a query without it does not compile, and runs through
+ * the request's tenant scope, which adds `tenant_id` itself and refuses a tenant other than
+ * the authenticated one.
+ */
 @Injectable()
 export class MonitorRepository {
-  private readonly monitors: Repository<MonitorEntity>;
+  constructor(private readonly scope: TenantScope) {}
 
-  constructor(private readonly dataSource: DataSource) {
-    this.monitors = dataSource.getRepository(MonitorEntity);
+  private monitors(tenantId: string) {
+    return this.scope.repository(MonitorEntity, tenantId);
   }
 
   find(tenantId: string, id: string): Promise<MonitorEntity | null> {
-    return this.monitors.findOneBy({ tenant_id: tenantId, id });
+    return this.monitors(tenantId).findOneBy({ id });
   }
 
   slugTaken(tenantId: string, slug: string): Promise<boolean> {
-    return this.monitors.existsBy({ tenant_id: tenantId, slug });
+    return this.monitors(tenantId).existsBy({ slug });
   }
 
   list(tenantId: string, query: ListQuery): Promise<MonitorEntity[]> {
-    const qb = this.monitors.createQueryBuilder('m').where('m.tenant_id = :tenantId', { tenantId });
-    return keysetWhere(qb, 'm', query).getMany();
+    return keysetWhere(this.monitors(tenantId).createQueryBuilder('m'), 'm', query).getMany();
   }
 
   insert(monitor: Omit<MonitorEntity, 'created_at' | 'updated_at'>): Promise<MonitorEntity> {
-    return this.monitors.save(monitor);
+    return this.monitors(monitor.tenant_id).save(monitor);
   }
 
   async update(tenantId: string, id: string, changes: Partial<MonitorEntity>): Promise<MonitorEntity | null> {
-    await this.monitors.update({ tenant_id: tenantId, id }, changes);
+    await this.monitors(tenantId).update({ id }, changes);
     return this.find(tenantId, id);
   }
 
   async remove(tenantId: string, id: string): Promise<boolean> {
-    const result = await this.monitors.delete({ tenant_id: tenantId, id });
-    return (result.affected ?? 0) > 0;
+    return (await this.monitors(tenantId).delete({ id })) > 0;
   }
 
   state(tenantId: string, id: string): Promise<MonitorStateEntity | null> {
-    return this.dataSource.getRepository(MonitorStateEntity).findOneBy({ tenant_id: tenantId, monitor_id: id });
+    return this.scope.repository(MonitorStateEntity, tenantId).findOneBy({ monitor_id: id });
   }
 
   openIncident(tenantId: string, id: string): Promise<IncidentEntity | null> {
-    return this.dataSource.getRepository(IncidentEntity).findOneBy({ tenant_id: tenantId, monitor_id: id, status: 'open' });
+    return this.scope.repository(IncidentEntity, tenantId).findOneBy({ monitor_id: id, status: 'open' });
   }
 }

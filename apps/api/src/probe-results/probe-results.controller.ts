@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import {
   FAILURE_LAYERS,
@@ -16,6 +15,7 @@ import { TenantGuard, TenantId } from '../auth/guards';
 import { unwrap } from '../common/http-result';
 import { refuse } from '../common/result';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { TenantScope } from '../tenants/tenant-scope';
 
 const pushedResult = z
   .strictObject({
@@ -42,7 +42,7 @@ const pushSchema = z.strictObject({ results: z.array(pushedResult).min(1).max(50
 @Controller('v1/probe-results')
 export class ProbeResultsController {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly scope: TenantScope,
     private readonly producer: KafkaProducerService,
   ) {}
 
@@ -52,9 +52,9 @@ export class ProbeResultsController {
   @ApiBody({ schema: z.toJSONSchema(pushSchema, { io: 'input' }) as object })
   async push(@TenantId() tenantId: string, @Body(new ZodValidationPipe(pushSchema)) body: z.output<typeof pushSchema>) {
     const refs = [...new Set(body.results.map((r) => r.monitor_id))];
-    const rows: Array<{ id: string; slug: string }> = await this.dataSource.query(
+    const rows = await this.scope.query<{ id: string; slug: string }>(
       'SELECT id, slug FROM monitors WHERE tenant_id = $1 AND (id::text = ANY($2) OR slug = ANY($2))',
-      [tenantId, refs],
+      [refs],
     );
     const idOf = new Map(rows.flatMap((r) => [[r.id, r.id], [r.slug, r.id]] as const));
     const unknown = body.results.findIndex((r) => !idOf.has(r.monitor_id));

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { TenantEntity } from '@tocsin/database';
@@ -10,6 +10,7 @@ import { notFound, ResourceIdPipe } from '../common/uuid-param.pipe';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { CreateTenantCommand, IssueApiKeyCommand } from './commands/create-tenant.command';
 import { keysetWhere } from '../common/keyset';
+import { jsonSchema } from '../openapi/document';
 
 const createTenantSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
 
@@ -24,6 +25,7 @@ export class TenantsController {
   ) {}
 
   @Post()
+  @ApiBody({ schema: jsonSchema(createTenantSchema) })
   async create(@Body(new ZodValidationPipe(createTenantSchema)) body: z.output<typeof createTenantSchema>) {
     const tenant = await this.commands.execute(new CreateTenantCommand(body.name));
     return { id: tenant.id, name: tenant.name };

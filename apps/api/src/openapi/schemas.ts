@@ -1,0 +1,199 @@
+import { z } from 'zod';
+
+/**
+ * Answers of the /v1 routes as the presenters write them, for the OpenAPI document (and so for
+ * the generated client's types). Loose objects: a field added to a presenter before it is added
+ * here still reaches callers, typed as unknown until it is.
+ */
+const at = z.iso.datetime({ offset: true });
+const nullable = <T extends z.ZodType>(schema: T) => schema.nullable();
+
+export const ErrorSchema = z.object({
+  statusCode: z.number().int(),
+  error: z.string(),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+
+export const TenantSchema = z.looseObject({ id: z.uuid(), name: z.string(), created_at: at.optional() });
+export const IssuedKeySchema = z.looseObject({ id: z.uuid(), tenant_id: z.uuid(), key: z.string(), prefix: z.string() });
+export const ApiKeySchema = z.looseObject({
+  id: z.uuid(),
+  tenant_id: z.uuid(),
+  prefix: z.string(),
+  created_at: at,
+  last_used_at: nullable(at),
+  revoked_at: nullable(at),
+});
+
+export const IncidentSchema = z.looseObject({
+  dedup_key: z.string(),
+  tenant_id: z.uuid(),
+  monitor_id: z.uuid(),
+  status: z.enum(['open', 'resolved']),
+  severity: z.string(),
+  failure_layer: nullable(z.string()),
+  started_at: at,
+  resolved_at: nullable(at),
+  probe_count: z.number().int(),
+  last_error: nullable(z.string()),
+});
+
+export const MonitorSchema = z.looseObject({
+  id: z.uuid(),
+  tenant_id: z.uuid(),
+  slug: z.string(),
+  name: z.string(),
+  url: z.string(),
+  kind: z.enum(['mcp', 'http']),
+  interval_seconds: z.number().int(),
+  timeout_ms: z.number().int(),
+  confirm_after: z.number().int(),
+  recover_after: z.number().int(),
+  severity_policy: z.record(z.string(), z.string()),
+  headers: z.record(z.string(), z.string()),
+  created_at: at,
+  updated_at: at,
+});
+
+export const MonitorStatusSchema = z.looseObject({
+  monitor_id: z.uuid(),
+  tenant_id: z.uuid(),
+  slug: z.string(),
+  status: z.enum(['up', 'failing', 'down', 'maintenance', 'unknown']),
+  open_incident: nullable(IncidentSchema),
+  last_probe_at: nullable(at),
+});
+
+export const EndpointStatsSchema = z.looseObject({
+  total_delivered: z.number().int(),
+  total_failed: z.number().int(),
+  success_rate: nullable(z.number()),
+  last_delivery_at: nullable(at),
+});
+
+export const EndpointSchema = z.looseObject({
+  id: z.uuid(),
+  tenant_id: z.uuid(),
+  name: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  severities: z.array(z.string()),
+  include_recovery: z.boolean(),
+  method: z.string(),
+  headers: z.record(z.string(), z.string()),
+  retry_schedule_seconds: z.array(z.number().int()),
+  timeout_ms: z.number().int(),
+  status: z.string(),
+  created_at: at,
+  updated_at: at,
+  stats: EndpointStatsSchema.optional(),
+  secret: z.string().optional(),
+});
+
+export const DeliverySchema = z.looseObject({
+  id: z.uuid(),
+  tenant_id: z.uuid(),
+  endpoint_id: z.uuid(),
+  event: z.string(),
+  event_id: z.string(),
+  dedup_key: nullable(z.string()),
+  sequence: nullable(z.number().int()),
+  status: z.string(),
+  attempt_count: z.number().int(),
+  next_attempt_at: nullable(at),
+  last_http_status: nullable(z.number().int()),
+  last_error: nullable(z.string()),
+  created_at: at,
+  updated_at: at,
+});
+
+export const DeliveryAttemptSchema = z.looseObject({
+  attempt: z.number().int(),
+  outcome: z.enum(['succeeded', 'failed']),
+  started_at: nullable(at),
+  finished_at: at,
+  http_status: nullable(z.number().int()),
+  duration_ms: z.number().optional(),
+  error_class: nullable(z.string()),
+  error: nullable(z.string()),
+});
+
+export const StoredEventSchema = z.looseObject({ type: z.string(), recorded_at: at, data: z.record(z.string(), z.unknown()) });
+
+export const DeliveryDetailSchema = DeliverySchema.extend({
+  body: z.unknown(),
+  attempts: z.array(DeliveryAttemptSchema),
+  events: z.array(StoredEventSchema),
+});
+
+export const IncidentDetailSchema = IncidentSchema.extend({
+  timeline: z.array(StoredEventSchema),
+  deliveries: z.array(DeliverySchema),
+});
+
+export const ProbeResultsAcceptedSchema = z.looseObject({ accepted: z.number().int() });
+export const DeliveryQueuedSchema = z.looseObject({ delivery_id: z.uuid() });
+export const SecretSchema = z.looseObject({ secret: z.string() });
+
+/** Named schemas become `components.schemas.<Name>` and the client's `components['schemas'][Name]`. */
+export const NAMED_SCHEMAS = {
+  Error: ErrorSchema,
+  Tenant: TenantSchema,
+  IssuedKey: IssuedKeySchema,
+  ApiKey: ApiKeySchema,
+  Monitor: MonitorSchema,
+  MonitorStatus: MonitorStatusSchema,
+  Incident: IncidentSchema,
+  IncidentDetail: IncidentDetailSchema,
+  Endpoint: EndpointSchema,
+  EndpointStats: EndpointStatsSchema,
+  Delivery: DeliverySchema,
+  DeliveryDetail: DeliveryDetailSchema,
+  ProbeResultsAccepted: ProbeResultsAcceptedSchema,
+  DeliveryQueued: DeliveryQueuedSchema,
+  Secret: SecretSchema,
+} as const;
+
+export type SchemaName = keyof typeof NAMED_SCHEMAS;
+/** `Monitor` for one, `[Monitor]` for a page `{data: Monitor[], next_cursor}`. */
+export type AnswerShape = SchemaName | readonly [SchemaName];
+
+/**
+ * What each route answers on success, by `METHOD /path` as the document names it. A route
+ * missing here is still documented (its answer untyped); add it here when you add a route.
+ */
+export const ROUTE_ANSWERS: Readonly<Record<string, AnswerShape>> = {
+  'POST /v1/tenants': 'Tenant',
+  'GET /v1/tenants': ['Tenant'],
+  'POST /v1/tenants/{id}/api-keys': 'IssuedKey',
+  'GET /v1/tenant': 'Tenant',
+  'GET /v1/api-keys': ['ApiKey'],
+  'POST /v1/api-keys': 'IssuedKey',
+  'POST /v1/api-keys/{id}/rotate': 'IssuedKey',
+  'POST /v1/monitors': 'Monitor',
+  'GET /v1/monitors': ['Monitor'],
+  'GET /v1/monitors/{id}': 'Monitor',
+  'PATCH /v1/monitors/{id}': 'Monitor',
+  'GET /v1/monitors/{id}/status': 'MonitorStatus',
+  'POST /v1/probe-results': 'ProbeResultsAccepted',
+  'POST /v1/endpoints': 'Endpoint',
+  'GET /v1/endpoints': ['Endpoint'],
+  'GET /v1/endpoints/{id}': 'Endpoint',
+  'PATCH /v1/endpoints/{id}': 'Endpoint',
+  'GET /v1/endpoints/{id}/secret': 'Secret',
+  'GET /v1/endpoints/{id}/deliveries': ['Delivery'],
+  'POST /v1/endpoints/{id}/pause': 'Endpoint',
+  'POST /v1/endpoints/{id}/resume': 'Endpoint',
+  'POST /v1/endpoints/{id}/test': 'DeliveryQueued',
+  'GET /v1/deliveries/{id}': 'DeliveryDetail',
+  'POST /v1/deliveries/{id}/redeliver': 'DeliveryQueued',
+  'GET /v1/incidents': ['Incident'],
+  'GET /v1/incidents/{dedupKey}': 'IncidentDetail',
+};
+
+/** Query parameters beyond a page's cursor and limit, by route (lists' filters). */
+export const ROUTE_QUERIES: Readonly<Record<string, Readonly<Record<string, z.ZodType>>>> = {
+  'GET /v1/incidents': { status: z.enum(['open', 'resolved']) },
+  'GET /v1/endpoints/{id}/deliveries': { status: z.string() },
+};

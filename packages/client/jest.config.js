@@ -1,0 +1,1 @@
+module.exports = require('@tocsin/jest-config').preset({ displayName: 'client' });
