@@ -1,8 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 // Served by the API process under /console/; every call goes to /v1 on the same origin.
 export default defineConfig({
   base: '/console/',
+  resolve: {
+    // The typed client is bundled from its TypeScript source (ESM), not its CommonJS build.
+    alias: { '@tocsin/client': fileURLToPath(new URL('../../packages/client/src/index.ts', import.meta.url)) },
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -1,6 +1,8 @@
 // The console's only way out: JSON over /v1 on the same origin, with the tenant key from
-// sessionStorage. Shapes follow the control-plane contract; optional fields are the ones a
-// server may not send yet, and the pages show "—" for them.
+// sessionStorage, through the typed client. Optional fields in the view types are the ones
+// a server may not send yet; the pages show "—" for them.
+
+import { createTocsinClient, ok, TocsinApiError, type Schemas, type TocsinClient } from '@tocsin/client';
 
 const KEY_STORAGE = 'tocsin.apiKey';
 
@@ -16,13 +18,27 @@ export function forgetKey(): void {
   sessionStorage.removeItem(KEY_STORAGE);
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/** A refusal from /v1, with its HTTP status and the API's message. */
+export { TocsinApiError as ApiError } from '@tocsin/client';
+
+/** Called when the server refuses the key, so the app can return to sign-in. */
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+const watchedFetch: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  if (res.status === 401) onUnauthorized();
+  return res;
+};
+
+/**
+ * The typed /v1 client (@tocsin/client, generated from docs/openapi.json): a route or
+ * parameter that changes breaks the console at compile time.
+ */
+export function api(key: string | null = storedKey()): TocsinClient {
+  return createTocsinClient({ baseUrl: window.location.origin, ...(key ? { token: key } : {}), fetch: watchedFetch });
 }
 
 type Query = Record<string, string | number | boolean | undefined | null>;
@@ -35,21 +51,19 @@ function withQuery(path: string, query?: Query): string {
   return qs ? `${path}?${qs}` : path;
 }
 
-/** Called when the server refuses the key, so the app can return to sign-in. */
-let onUnauthorized: () => void = () => {};
-export function setUnauthorizedHandler(handler: () => void): void {
-  onUnauthorized = handler;
-}
-
-export async function request<T>(method: string, path: string, opts: { body?: unknown; query?: Query; key?: string } = {}): Promise<T> {
-  const key = opts.key ?? storedKey();
+/**
+ * Routes the checked-in OpenAPI document does not list yet (maintenance, SLA, receivers,
+ * endpoint actions): the same client's transport, without the compile-time path check.
+ */
+export async function request<T>(method: string, path: string, opts: { body?: unknown; query?: Query } = {}): Promise<T> {
+  const key = storedKey();
   const headers: Record<string, string> = { accept: 'application/json' };
   if (key) headers.authorization = `Bearer ${key}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(withQuery(`/v1${path}`, opts.query), {
+  const res = await watchedFetch(withQuery(`/v1${path}`, opts.query), {
     method,
     headers,
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
   });
   const text = await res.text();
   let parsed: unknown = undefined;
@@ -61,12 +75,12 @@ export async function request<T>(method: string, path: string, opts: { body?: un
     }
   }
   if (!res.ok) {
-    if (res.status === 401 && !opts.key) onUnauthorized();
-    const message =
-      parsed && typeof parsed === 'object' && 'message' in parsed
-        ? String((parsed as { message: unknown }).message)
-        : `${res.status} ${res.statusText}`;
-    throw new ApiError(res.status, message);
+    const body = parsed && typeof parsed === 'object' ? (parsed as Partial<Schemas['Error']>) : {};
+    throw new TocsinApiError(res.status, {
+      statusCode: res.status,
+      error: body.error ?? res.statusText,
+      message: body.message ?? `HTTP ${res.status}`,
+    });
   }
   return parsed as T;
 }
@@ -74,6 +88,29 @@ export async function request<T>(method: string, path: string, opts: { body?: un
 export const get = <T>(path: string, query?: Query) => request<T>('GET', path, { query });
 export const post = <T>(path: string, body?: unknown) => request<T>('POST', path, { body: body ?? {} });
 export const del = <T>(path: string) => request<T>('DELETE', path);
+
+interface PageQuery {
+  limit?: number;
+  cursor?: string | undefined;
+  order?: 'asc' | 'desc';
+}
+
+// The documented routes, typed end to end. The console's view types below declare, as
+// optional, the fields a newer server adds before the document names them.
+export const v1 = {
+  monitors: async (query: PageQuery) => (await ok(api().GET('/v1/monitors', { params: { query } }))) as Page<Monitor>,
+  monitor: async (id: string) => (await ok(api().GET('/v1/monitors/{id}', { params: { path: { id } } }))) as Monitor,
+  monitorStatus: async (id: string) => (await ok(api().GET('/v1/monitors/{id}/status', { params: { path: { id } } }))) as MonitorStatus,
+  incidents: async (query: PageQuery & { status?: 'open' | 'resolved' | undefined }) =>
+    (await ok(api().GET('/v1/incidents', { params: { query } }))) as Page<Incident>,
+  incident: async (dedupKey: string) =>
+    (await ok(api().GET('/v1/incidents/{dedupKey}', { params: { path: { dedupKey } } }))) as IncidentDetail,
+  endpoints: async (query: PageQuery) => (await ok(api().GET('/v1/endpoints', { params: { query } }))) as Page<Endpoint>,
+  endpoint: async (id: string) => (await ok(api().GET('/v1/endpoints/{id}', { params: { path: { id } } }))) as Endpoint,
+  endpointDeliveries: async (id: string, query: PageQuery) =>
+    (await ok(api().GET('/v1/endpoints/{id}/deliveries', { params: { path: { id }, query } }))) as Page<Delivery>,
+  delivery: async (id: string) => (await ok(api().GET('/v1/deliveries/{id}', { params: { path: { id } } }))) as DeliveryDetail,
+};
 
 export interface Page<T> {
   data: T[];
@@ -97,7 +134,7 @@ export interface Incident {
   monitor_id: string;
   status: 'open' | 'resolved';
   severity: string;
-  failure_layer: string;
+  failure_layer: string | null;
   started_at: string;
   resolved_at: string | null;
   probe_count: number;
@@ -127,9 +164,9 @@ export interface MonitorStatus {
   status: MonitorStatusValue;
   open_incident: Incident | null;
   last_probe_at: string | null;
-  last_ok: boolean | null;
-  last_failure_layer: string | null;
-  last_error: string | null;
+  last_ok?: boolean | null;
+  last_failure_layer?: string | null;
+  last_error?: string | null;
   last_latency_ms?: number | null;
   latency_ms?: number | null;
   generation?: string | null;
@@ -198,9 +235,9 @@ export interface Attempt {
   started_at: string | null;
   finished_at: string;
   http_status: number | null;
-  duration_ms: number | null;
-  request_bytes: number | null;
-  response_snippet: string | null;
+  duration_ms?: number | null;
+  request_bytes?: number | null;
+  response_snippet?: string | null;
   error_class: string | null;
   error: string | null;
 }
@@ -212,7 +249,7 @@ export interface DeliveryDetail extends Delivery {
 
 export interface TimelineEntry {
   type: string;
-  sequence: number;
+  sequence?: number;
   recorded_at: string;
   data: Record<string, unknown>;
 }

@@ -1,7 +1,7 @@
 import { Anchor, Button, Code, Group, Paper, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { get, post, type DeliveryDetail } from '../api';
+import { post, v1 } from '../api';
 import { bytes, dash, when } from '../format';
 import { usePoll } from '../poll';
 import { Loading, PageHeader, Problem, StatusBadge } from '../ui';
@@ -9,7 +9,7 @@ import { Loading, PageHeader, Problem, StatusBadge } from '../ui';
 export function DeliveryPage() {
   const { id = '' } = useParams();
   const [actionError, setActionError] = useState<string | null>(null);
-  const { data, error, loading, refresh } = usePoll(() => get<DeliveryDetail>(`/deliveries/${id}`), [id]);
+  const { data, error, loading, refresh } = usePoll(() => v1.delivery(id), [id]);
   return (
     <>
       <PageHeader title={`Delivery ${data?.event ?? ''}`}>

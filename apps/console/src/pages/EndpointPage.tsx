@@ -1,7 +1,7 @@
 import { Alert, Anchor, Button, Card, Code, CopyButton, Group, Modal, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { get, post, statTotals, type Attempt, type Delivery, type DeliveryDetail, type Endpoint, type Page } from '../api';
+import { post, statTotals, v1, type Attempt, type Delivery } from '../api';
 import { ago, bytes, dash, percent, when } from '../format';
 import { mapLimit, usePoll } from '../poll';
 import { Empty, Loading, PageHeader, Pager, Problem, StatusBadge, useCursorPages } from '../ui';
@@ -21,12 +21,12 @@ export function EndpointPage() {
   const [busy, setBusy] = useState<string | null>(null);
   const [secret, setSecret] = useState<{ secret: string; previous_expires_at?: string } | null>(null);
 
-  const endpoint = usePoll(() => get<Endpoint>(`/endpoints/${id}`), [id]);
+  const endpoint = usePoll(() => v1.endpoint(id), [id]);
   const deliveries = usePoll(async () => {
-    const page = await get<Page<Delivery>>(`/endpoints/${id}/deliveries`, { limit: 20, order: 'desc', cursor: pages.cursor });
+    const page = await v1.endpointDeliveries(id, { limit: 20, order: 'desc', cursor: pages.cursor });
     // Attempts of the newest deliveries on this page, newest first.
     const details = await mapLimit(page.data.slice(0, ATTEMPT_DETAIL_ROWS), 6, (d) =>
-      get<DeliveryDetail>(`/deliveries/${d.id}`).catch(() => undefined),
+      v1.delivery(d.id).catch(() => undefined),
     );
     const attempts: AttemptRow[] = details
       .flatMap((d) => (d ? d.attempts.map((a) => ({ ...a, delivery: d })) : []))

@@ -1,6 +1,6 @@
 import { Anchor, Badge, Group, Paper, Table, Text } from '@mantine/core';
 import { Link } from 'react-router';
-import { get, statTotals, type Endpoint, type Page } from '../api';
+import { statTotals, v1 } from '../api';
 import { ago, dash, percent } from '../format';
 import { mapLimit, usePoll } from '../poll';
 import { Empty, Loading, PageHeader, Pager, Problem, StatusBadge, useCursorPages } from '../ui';
@@ -8,9 +8,9 @@ import { Empty, Loading, PageHeader, Pager, Problem, StatusBadge, useCursorPages
 export function EndpointsPage() {
   const pages = useCursorPages();
   const { data, error, loading } = usePoll(async () => {
-    const page = await get<Page<Endpoint>>('/endpoints', { limit: 25, cursor: pages.cursor });
+    const page = await v1.endpoints({ limit: 25, cursor: pages.cursor });
     // Lists may come without stats; the single-endpoint answer always has them.
-    const withStats = await mapLimit(page.data, 8, (e) => (e.stats ? Promise.resolve(e) : get<Endpoint>(`/endpoints/${e.id}`).catch(() => e)));
+    const withStats = await mapLimit(page.data, 8, (e) => (e.stats ? Promise.resolve(e) : v1.endpoint(e.id).catch(() => e)));
     return { ...page, data: withStats };
   }, [pages.cursor]);
 

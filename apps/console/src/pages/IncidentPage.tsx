@@ -1,6 +1,6 @@
 import { Anchor, Code, Grid, Group, Paper, Table, Text, Timeline, Title } from '@mantine/core';
 import { Link, useParams } from 'react-router';
-import { get, type IncidentDetail, type Monitor } from '../api';
+import { v1 } from '../api';
 import { between, dash, duration, when } from '../format';
 import { usePoll } from '../poll';
 import { Empty, Loading, PageHeader, Problem, SeverityBadge, StatusBadge } from '../ui';
@@ -8,9 +8,9 @@ import { Empty, Loading, PageHeader, Problem, SeverityBadge, StatusBadge } from 
 /** The page every webhook's dashboard_url opens: the incident, its event timeline and its deliveries. */
 export function IncidentPage() {
   const { dedupKey = '' } = useParams();
-  const { data, error, loading } = usePoll(() => get<IncidentDetail>(`/incidents/${encodeURIComponent(dedupKey)}`), [dedupKey]);
+  const { data, error, loading } = usePoll(() => v1.incident(dedupKey), [dedupKey]);
   const monitor = usePoll(
-    () => (data?.monitor_id ? get<Monitor>(`/monitors/${data.monitor_id}`).catch(() => undefined) : Promise.resolve(undefined)),
+    () => (data?.monitor_id ? v1.monitor(data.monitor_id).catch(() => undefined) : Promise.resolve(undefined)),
     [data?.monitor_id],
     null,
   );
@@ -56,10 +56,11 @@ export function IncidentPage() {
                 Timeline
               </Title>
               <Timeline active={data.timeline.length} bulletSize={18} lineWidth={2} data-testid="timeline">
-                {data.timeline.map((e) => (
-                  <Timeline.Item key={`${e.sequence}-${e.type}`} title={e.type}>
+                {data.timeline.map((e, i) => (
+                  <Timeline.Item key={`${i}-${e.type}`} title={e.type}>
                     <Text size="xs" c="dimmed">
-                      {when(e.recorded_at)} · sequence {e.sequence}
+                      {when(e.recorded_at)}
+                      {e.sequence === undefined ? '' : ` · sequence ${e.sequence}`}
                     </Text>
                     {typeof e.data.severity === 'string' && <Text size="sm">severity {e.data.severity}</Text>}
                     {typeof e.data.last_error === 'string' && (

@@ -1,7 +1,7 @@
 import { Anchor, Paper, SegmentedControl, Table, Text } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { get, type Incident, type Page } from '../api';
+import { v1 } from '../api';
 import { between, dash, duration, when } from '../format';
 import { usePoll } from '../poll';
 import { Empty, Loading, PageHeader, Pager, Problem, SeverityBadge, StatusBadge, useCursorPages } from '../ui';
@@ -10,7 +10,7 @@ export function IncidentsPage() {
   const [status, setStatus] = useState<'open' | 'resolved' | 'all'>('open');
   const pages = useCursorPages();
   const { data, error, loading } = usePoll(
-    () => get<Page<Incident>>('/incidents', { limit: 50, order: 'desc', cursor: pages.cursor, status: status === 'all' ? undefined : status }),
+    () => v1.incidents({ limit: 50, order: 'desc', cursor: pages.cursor, status: status === 'all' ? undefined : status }),
     [status, pages.cursor],
   );
   return (

@@ -5,9 +5,8 @@ import {
   del,
   get,
   post,
-  type Incident,
+  v1,
   type MaintenanceWindow,
-  type Monitor,
   type MonitorStatus,
   type Page,
   type ProbeSample,
@@ -46,10 +45,10 @@ function useSeenResults(status: MonitorStatus | undefined): ProbeSample[] {
 export function MonitorPage() {
   const { id = '' } = useParams();
   const [actionError, setActionError] = useState<string | null>(null);
-  const monitor = usePoll(() => get<Monitor>(`/monitors/${id}`), [id], null);
-  const status = usePoll(() => get<MonitorStatus>(`/monitors/${id}/status`), [id]);
+  const monitor = usePoll(() => v1.monitor(id), [id], null);
+  const status = usePoll(() => v1.monitorStatus(id), [id]);
   const incidents = usePoll(async () => {
-    const page = await get<Page<Incident>>('/incidents', { limit: 200, order: 'desc' });
+    const page = await v1.incidents({ limit: 200, order: 'desc' });
     return page.data.filter((i) => i.monitor_id === id);
   }, [id]);
   const windows = usePoll(

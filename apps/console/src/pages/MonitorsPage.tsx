@@ -1,6 +1,6 @@
 import { Anchor, Paper, Table, Text } from '@mantine/core';
 import { Link } from 'react-router';
-import { get, type Monitor, type MonitorStatus, type Page } from '../api';
+import { v1, type MonitorStatus } from '../api';
 import { ago, dash } from '../format';
 import { mapLimit, usePoll } from '../poll';
 import { Empty, Loading, PageHeader, Pager, Problem, StatusBadge, useCursorPages } from '../ui';
@@ -20,8 +20,8 @@ export function generationOf(s: MonitorStatus | undefined): string {
 export function MonitorsPage() {
   const pages = useCursorPages();
   const { data, error, loading } = usePoll(async () => {
-    const page = await get<Page<Monitor>>('/monitors', { limit: PAGE_SIZE, cursor: pages.cursor });
-    const statuses = await mapLimit(page.data, 8, (m) => get<MonitorStatus>(`/monitors/${m.id}/status`).catch(() => undefined));
+    const page = await v1.monitors({ limit: PAGE_SIZE, cursor: pages.cursor });
+    const statuses = await mapLimit(page.data, 8, (m) => v1.monitorStatus(m.id).catch(() => undefined));
     return { page, statuses };
   }, [pages.cursor]);
 

@@ -1,6 +1,7 @@
 import { Button, Center, Paper, PasswordInput, Stack, Text, Title } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import { ApiError, request, storeKey } from '../api';
+import { ok } from '@tocsin/client';
+import { api, ApiError, storeKey } from '../api';
 
 /** The tenant API key is checked against /v1 and kept in sessionStorage only (gone when the tab closes). */
 export function SignInPage({ onSignedIn }: { onSignedIn: () => void }) {
@@ -13,7 +14,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      await request('GET', '/monitors', { key: key.trim(), query: { limit: 1 } });
+      await ok(api(key.trim()).GET('/v1/monitors', { params: { query: { limit: 1 } } }));
       storeKey(key.trim());
       onSignedIn();
     } catch (err) {

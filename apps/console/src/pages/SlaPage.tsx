@@ -1,6 +1,6 @@
 import { Box, Card, Group, Paper, Select, SimpleGrid, Text, Tooltip } from '@mantine/core';
 import { useSearchParams } from 'react-router';
-import { get, type Monitor, type Page, type Sla } from '../api';
+import { get, v1, type Sla } from '../api';
 import { duration, percent } from '../format';
 import { mapLimit, usePoll } from '../poll';
 import { Loading, PageHeader, Problem } from '../ui';
@@ -71,7 +71,7 @@ async function loadDays(monitorId: string): Promise<{ total: Sla; days: Day[] }>
 
 export function SlaPage() {
   const [params, setParams] = useSearchParams();
-  const monitors = usePoll(() => get<Page<Monitor>>('/monitors', { limit: 200 }), [], null);
+  const monitors = usePoll(() => v1.monitors({ limit: 200 }), [], null);
   const monitorId = params.get('monitor') ?? monitors.data?.data[0]?.id ?? null;
   const sla = usePoll(() => (monitorId ? loadDays(monitorId) : Promise.resolve(undefined)), [monitorId], 60_000);
 
