@@ -3,7 +3,7 @@ import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { TocsinConfig } from '@tocsin/config';
 import { KafkaModule } from '@tocsin/kafka';
-import { serviceModules } from '@tocsin/runtime';
+import { SecretsModule, serviceModules } from '@tocsin/runtime';
 import { ADMIN_TOKEN } from './auth/admin-token';
 import { AdminGuard, TenantGuard } from './auth/guards';
 import { DeliveriesController } from './deliveries/deliveries.controller';
@@ -19,6 +19,11 @@ import { RegisterMonitorHandler, RemoveMonitorHandler, UpdateMonitorHandler } fr
 import { MonitorRepository } from './monitors/monitor.repository';
 import { MonitorsController } from './monitors/monitors.controller';
 import { ProbeResultsController } from './probe-results/probe-results.controller';
+import { ReceiveStatusWebhookHandler } from './receivers/commands/receive-status-webhook.handler';
+import { RegisterReceiverHandler, RemoveReceiverHandler } from './receivers/commands/receiver.commands';
+import { IncomingHooksController } from './receivers/incoming-hooks.controller';
+import { ReceiverRepository } from './receivers/receiver.repository';
+import { ReceiversController } from './receivers/receivers.controller';
 import { CreateTenantHandler, IssueApiKeyHandler } from './tenants/commands/create-tenant.handler';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantScope } from './tenants/tenant-scope';
@@ -40,6 +45,7 @@ export class ApiModule {
         ...serviceModules(config, 'api'),
         CqrsModule.forRoot(),
         KafkaModule.forApp(config, 'api'),
+        SecretsModule,
       ],
       controllers: [
         TenantsController,
@@ -48,6 +54,8 @@ export class ApiModule {
         DeliveriesController,
         IncidentsController,
         ProbeResultsController,
+        ReceiversController,
+        IncomingHooksController,
       ],
       providers: [
         { provide: ADMIN_TOKEN, useValue: adminToken(config) },
@@ -64,6 +72,10 @@ export class ApiModule {
         RegisterEndpointHandler,
         UpdateEndpointHandler,
         RemoveEndpointHandler,
+        ReceiverRepository,
+        RegisterReceiverHandler,
+        RemoveReceiverHandler,
+        ReceiveStatusWebhookHandler,
       ],
     };
   }

@@ -4,3 +4,4 @@ export * from './alert-event';
 export * from './validation';
 export * from './domain-events';
 export * from './version';
+export * from './json-schema';

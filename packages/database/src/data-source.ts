@@ -8,8 +8,10 @@ import {
   IncidentEntity,
   MonitorStateEntity,
 } from './entities/read-models.entity';
+import { ReceiverCallEntity, ReceiverEntity, ReceiverStatusEntity } from './entities/receiver.entity';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
+import { InboundReceivers1764200000000 } from './migrations/1764200000000-inbound-receivers';
 import { ConsoleListIndexes1764600000000 } from './migrations/1764600000000-console-list-indexes';
 
 export const ENTITIES = [
@@ -20,11 +22,15 @@ export const ENTITIES = [
   IncidentEntity,
   DeliveryEntity,
   MonitorStateEntity,
+  ReceiverEntity,
+  ReceiverCallEntity,
+  ReceiverStatusEntity,
 ];
 
 export const MIGRATIONS = [
   InitialSchema1763800000000,
   OffsetsPerCluster1763900000000,
+  InboundReceivers1764200000000,
   ConsoleListIndexes1764600000000,
 ];
 

@@ -16,7 +16,7 @@ describe('migrations on real Postgres', () => {
 
   beforeAll(async () => {
     // The database does not exist yet: prepareDatabase creates it, then migrates.
-    expect(await prepareDatabase(db.url)).toEqual(MIGRATIONS.map((M) => new M().name));
+    expect(await prepareDatabase(db.url)).toEqual(MIGRATIONS.map((m) => m.name));
   });
 
   afterAll(async () => {
@@ -32,7 +32,7 @@ describe('migrations on real Postgres', () => {
     try {
       const { rows } = await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
       expect(rows.map((r) => r.tablename)).toEqual(
-        expect.arrayContaining(['events', 'outbox', 'consumer_offsets', 'monitors', 'endpoints', 'deliveries', 'incidents', 'tenants', 'api_keys']),
+        expect.arrayContaining(['events', 'outbox', 'consumer_offsets', 'monitors', 'endpoints', 'deliveries', 'incidents', 'tenants', 'api_keys', 'receivers', 'receiver_calls']),
       );
     } finally {
       await client.end();

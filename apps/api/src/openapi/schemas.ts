@@ -132,7 +132,53 @@ export const IncidentDetailSchema = IncidentSchema.extend({
   deliveries: z.array(DeliverySchema),
 });
 
-export const ProbeResultsAcceptedSchema = z.looseObject({ accepted: z.number().int() });
+export const ProbeResultsAcceptedSchema = z.looseObject({
+  accepted: z.number().int(),
+  event_ids: z.array(z.uuid()),
+  rejected: z.array(z.object({ index: z.number().int(), reason: z.string() })),
+});
+
+const receiverStatus = z.enum(['operational', 'degraded', 'down', 'maintenance']);
+
+export const ReceiverSchema = z.looseObject({
+  id: z.uuid(),
+  tenant_id: z.uuid(),
+  name: z.string(),
+  monitor_id: nullable(z.uuid()),
+  status_field: z.string(),
+  service_field: nullable(z.string()),
+  message_field: nullable(z.string()),
+  mapping: z.record(z.string(), receiverStatus),
+  signature_header: z.string(),
+  signed: z.boolean(),
+  token_prefix: z.string(),
+  created_at: at,
+  updated_at: at,
+});
+
+export const CreatedReceiverSchema = ReceiverSchema.extend({ token: z.string(), url: z.string() });
+
+export const ReceiverCallSchema = z.looseObject({
+  received_at: at,
+  source_ip: nullable(z.string()),
+  payload: z.unknown(),
+  result: z.enum(['processed', 'ignored', 'failed', 'auth_failed']),
+  reason: nullable(z.string()),
+  monitor_id: nullable(z.uuid()),
+  raw_status: nullable(z.string()),
+  mapped_status: nullable(receiverStatus),
+  previous_status: nullable(receiverStatus),
+  new_status: nullable(receiverStatus),
+  event_id: nullable(z.uuid()),
+});
+
+export const IncomingHookResultSchema = z.looseObject({
+  result: z.enum(['processed', 'ignored']),
+  raw_status: z.string(),
+  mapped_status: nullable(receiverStatus),
+  monitor_id: nullable(z.uuid()),
+  event_id: nullable(z.uuid()),
+});
 export const DeliveryQueuedSchema = z.looseObject({ delivery_id: z.uuid() });
 export const SecretSchema = z.looseObject({ secret: z.string() });
 
@@ -151,6 +197,10 @@ export const NAMED_SCHEMAS = {
   Delivery: DeliverySchema,
   DeliveryDetail: DeliveryDetailSchema,
   ProbeResultsAccepted: ProbeResultsAcceptedSchema,
+  Receiver: ReceiverSchema,
+  CreatedReceiver: CreatedReceiverSchema,
+  ReceiverCall: ReceiverCallSchema,
+  IncomingHookResult: IncomingHookResultSchema,
   DeliveryQueued: DeliveryQueuedSchema,
   Secret: SecretSchema,
 } as const;
@@ -190,6 +240,11 @@ export const ROUTE_ANSWERS: Readonly<Record<string, AnswerShape>> = {
   'POST /v1/deliveries/{id}/redeliver': 'DeliveryQueued',
   'GET /v1/incidents': ['Incident'],
   'GET /v1/incidents/{dedupKey}': 'IncidentDetail',
+  'POST /v1/receivers': 'CreatedReceiver',
+  'GET /v1/receivers': ['Receiver'],
+  'GET /v1/receivers/{id}': 'Receiver',
+  'GET /v1/receivers/{id}/log': ['ReceiverCall'],
+  'POST /v1/hooks/incoming/{token}': 'IncomingHookResult',
 };
 
 /** Query parameters beyond a page's cursor and limit, by route (lists' filters). */

@@ -1,40 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, HttpException, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import {
-  FAILURE_LAYERS,
-  HEADERS,
-  monitorKey,
-  PROBE_RESULT_SCHEMA,
-  SERVICE_STATUSES,
-  type ProbeResult,
-} from '@tocsin/contracts';
+import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
 import { KafkaProducerService } from '@tocsin/kafka';
 import { TenantGuard, TenantId } from '../auth/guards';
-import { unwrap } from '../common/http-result';
-import { refuse } from '../common/result';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { TenantScope } from '../tenants/tenant-scope';
+import { MAX_PUSHED_RESULTS, pushBodySchema, pushSchemaForDocs, sortPushedResults, type PushBody } from './push-validation';
 
-const pushedResult = z
-  .strictObject({
-    monitor_id: z.string().min(1).max(100),
-    ok: z.boolean(),
-    observed_at: z.iso.datetime({ offset: true }).optional(),
-    event_id: z.uuid().optional(),
-    failure_layer: z.enum(FAILURE_LAYERS).optional(),
-    error: z.string().max(2000).optional(),
-    latency_ms: z.number().nonnegative().optional(),
-    http_status: z.number().int().min(100).max(599).optional(),
-    tools_hash: z.string().max(200).optional(),
-    status: z.enum(SERVICE_STATUSES).optional(),
-  })
-  .refine((r) => r.ok || r.failure_layer !== undefined || r.status !== undefined, {
-    message: 'a failed result needs failure_layer',
-    path: ['failure_layer'],
-  });
-const pushSchema = z.strictObject({ results: z.array(pushedResult).min(1).max(500) });
+export interface PushAnswer {
+  readonly accepted: number;
+  readonly event_ids: string[];
+  readonly rejected: Array<{ index: number; reason: string }>;
+}
 
 @ApiTags('probe results')
 @ApiBearerAuth()
@@ -46,37 +25,77 @@ export class ProbeResultsController {
     private readonly producer: KafkaProducerService,
   ) {}
 
-  /** Batch push from external probers; accepted once Kafka has acknowledged every record. */
+  /**
+   * Batch push from external probers. Good items are accepted even when others are
+   * rejected; the answer comes once Kafka has acknowledged every accepted record from all
+   * in-sync replicas (acks=-1), so a 202 never hides a lost result.
+   */
   @Post()
   @HttpCode(202)
-  @ApiBody({ schema: z.toJSONSchema(pushSchema, { io: 'input' }) as object })
-  async push(@TenantId() tenantId: string, @Body(new ZodValidationPipe(pushSchema)) body: z.output<typeof pushSchema>) {
-    const refs = [...new Set(body.results.map((r) => r.monitor_id))];
-    const rows = await this.scope.query<{ id: string; slug: string }>(
-      'SELECT id, slug FROM monitors WHERE tenant_id = $1 AND (id::text = ANY($2) OR slug = ANY($2))',
-      [refs],
-    );
+  @ApiOperation({ summary: `Push up to ${MAX_PUSHED_RESULTS} probe results; 202 once Kafka acknowledged them` })
+  @ApiBody({ schema: z.toJSONSchema(pushSchemaForDocs, { io: 'input' }) as object })
+  @ApiResponse({ status: 202, description: '{accepted, event_ids, rejected: [{index, reason}]}' })
+  @ApiResponse({ status: 400, description: 'no result could be accepted; details name each one' })
+  @ApiResponse({ status: 413, description: `more than ${MAX_PUSHED_RESULTS} results, or a body over 1 MiB` })
+  async push(@TenantId() tenantId: string, @Body(new ZodValidationPipe(pushBodySchema)) body: PushBody): Promise<PushAnswer> {
+    if (body.results.length > MAX_PUSHED_RESULTS) {
+      throw new HttpException(
+        {
+          statusCode: 413,
+          error: 'Payload Too Large',
+          message: `results: at most ${MAX_PUSHED_RESULTS} per request, got ${body.results.length}`,
+          details: [{ field: 'results', message: `at most ${MAX_PUSHED_RESULTS} per request` }],
+        },
+        413,
+      );
+    }
+    const { valid, rejected } = sortPushedResults(body.results);
+    const refs = [...new Set(valid.map(({ result }) => result.monitor_id))];
+    const rows = refs.length
+      ? await this.scope.query<{ id: string; slug: string }>(
+          'SELECT id, slug FROM monitors WHERE tenant_id = $1 AND (id::text = ANY($2) OR slug = ANY($2))',
+          [refs],
+        )
+      : [];
     const idOf = new Map(rows.flatMap((r) => [[r.id, r.id], [r.slug, r.id]] as const));
-    const unknown = body.results.findIndex((r) => !idOf.has(r.monitor_id));
-    if (unknown >= 0) unwrap(refuse(400, 'no such monitor for this tenant', `results.${unknown}.monitor_id`));
 
-    const results: ProbeResult[] = body.results.map((r) => ({
-      ...r,
-      event_id: r.event_id ?? randomUUID(),
-      tenant_id: tenantId,
-      monitor_id: idOf.get(r.monitor_id)!,
-      observed_at: r.observed_at ?? new Date().toISOString(),
-      source: 'push',
-    }));
-    const topic = this.producer.topics.probeResults;
+    const accepted: ProbeResult[] = [];
+    for (const { index, result } of valid) {
+      const monitorId = idOf.get(result.monitor_id);
+      if (monitorId === undefined) {
+        rejected.push({ index, reason: `monitor_id: no monitor "${result.monitor_id}" for this tenant` });
+        continue;
+      }
+      accepted.push({
+        ...result,
+        event_id: result.event_id ?? randomUUID(),
+        tenant_id: tenantId,
+        monitor_id: monitorId,
+        observed_at: result.observed_at ?? new Date().toISOString(),
+        source: 'push',
+      });
+    }
+    rejected.sort((a, b) => a.index - b.index);
+    if (accepted.length === 0) {
+      throw new HttpException(
+        {
+          statusCode: 400,
+          error: 'Bad Request',
+          message: `no result accepted: ${rejected.map((r) => `results.${r.index}: ${r.reason}`).join('; ')}`.slice(0, 2000),
+          details: rejected.map((r) => ({ field: `results.${r.index}`, message: r.reason })),
+        },
+        400,
+      );
+    }
+
     await this.producer.send(
-      topic,
-      results.map((r) => ({
+      this.producer.topics.probeResults,
+      accepted.map((r) => ({
         key: monitorKey(tenantId, r.monitor_id),
         value: r,
         headers: { [HEADERS.contentType]: 'application/json', [HEADERS.schema]: PROBE_RESULT_SCHEMA, [HEADERS.tenantId]: tenantId },
       })),
     );
-    return { accepted: results.length, event_ids: results.map((r) => r.event_id) };
+    return { accepted: accepted.length, event_ids: accepted.map((r) => r.event_id), rejected };
   }
 }

@@ -205,7 +205,81 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Push up to 1000 probe results; 202 once Kafka acknowledged them */
         post: operations["ProbeResults_push"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/receivers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's receivers */
+        get: operations["Receivers_list"];
+        put?: never;
+        /** Create an inbound receiver; the answer holds its token and URL, shown only here */
+        post: operations["Receivers_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/receivers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A receiver (its secret and token are never answered) */
+        get: operations["Receivers_get"];
+        put?: never;
+        post?: never;
+        /** Delete a receiver; its URL stops working at once */
+        delete: operations["Receivers_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/receivers/{id}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last 50 calls of the receiver URL, newest first */
+        get: operations["Receivers_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hooks/incoming/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A status webhook from another system (no API key)
+         * @description The status is read at the receiver's status_field, mapped (case-insensitively) to operational, degraded, down or maintenance, and queued as a probe result of the receiver's monitor. An unmapped status answers 202 with result "ignored". With a secret, the signature header must hold the hex HMAC-SHA256 of the raw body (optionally prefixed "sha256=").
+         */
+        post: operations["IncomingHooks_receive"];
         delete?: never;
         options?: never;
         head?: never;
@@ -542,6 +616,86 @@ export interface components {
         };
         ProbeResultsAccepted: {
             accepted: number;
+            event_ids: string[];
+            rejected: {
+                index: number;
+                reason: string;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        Receiver: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            name: string;
+            monitor_id: string | null;
+            status_field: string;
+            service_field: string | null;
+            message_field: string | null;
+            mapping: {
+                [key: string]: "operational" | "degraded" | "down" | "maintenance";
+            };
+            signature_header: string;
+            signed: boolean;
+            token_prefix: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        CreatedReceiver: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            name: string;
+            monitor_id: string | null;
+            status_field: string;
+            service_field: string | null;
+            message_field: string | null;
+            mapping: {
+                [key: string]: "operational" | "degraded" | "down" | "maintenance";
+            };
+            signature_header: string;
+            signed: boolean;
+            token_prefix: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            token: string;
+            url: string;
+        } & {
+            [key: string]: unknown;
+        };
+        ReceiverCall: {
+            /** Format: date-time */
+            received_at: string;
+            source_ip: string | null;
+            payload: unknown;
+            /** @enum {string} */
+            result: "processed" | "ignored" | "failed" | "auth_failed";
+            reason: string | null;
+            monitor_id: string | null;
+            raw_status: string | null;
+            mapped_status: ("operational" | "degraded" | "down" | "maintenance") | null;
+            previous_status: ("operational" | "degraded" | "down" | "maintenance") | null;
+            new_status: ("operational" | "degraded" | "down" | "maintenance") | null;
+            event_id: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        IncomingHookResult: {
+            /** @enum {string} */
+            result: "processed" | "ignored";
+            raw_status: string;
+            mapped_status: ("operational" | "degraded" | "down" | "maintenance") | null;
+            monitor_id: string | null;
+            event_id: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -1323,7 +1477,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
+            /** @description {accepted, event_ids, rejected: [{index, reason}]} */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1331,6 +1485,254 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProbeResultsAccepted"];
                 };
+            };
+            /** @description no result could be accepted; details name each one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description more than 1000 results, or a body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Receivers_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Receiver"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Receivers_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** Format: uuid */
+                    monitor_id?: string;
+                    status_field: string;
+                    service_field?: string;
+                    message_field?: string;
+                    /** @default {} */
+                    mapping?: {
+                        [key: string]: "operational" | "degraded" | "down" | "maintenance";
+                    };
+                    secret?: string;
+                    /** @default X-Webhook-Signature */
+                    signature_header?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedReceiver"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Receivers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Receiver"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Receivers_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Receivers_log: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ReceiverCall"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    IncomingHooks_receive: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description hex HMAC-SHA256 of the raw body (or the receiver's signature_header) */
+                "X-Webhook-Signature"?: string;
+            };
+            path: {
+                /** @description the 64-character token from POST /v1/receivers */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description {result: processed | ignored, raw_status, mapped_status, monitor_id, event_id} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncomingHookResult"];
+                };
+            };
+            /** @description signature missing or wrong (logged as auth_failed) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no receiver has this token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
             "4XX": {

@@ -1,0 +1,56 @@
+import { Controller, HttpCode, HttpException, Param, Post, Req } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ReceiveStatusWebhookCommand, type IncomingAnswer } from './commands/receive-status-webhook.command';
+import { DEFAULT_SIGNATURE_HEADER } from './inbound-mapping';
+
+type RequestWithRawBody = Request & { rawBody?: Buffer };
+
+const ERROR_NAMES = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  415: 'Unsupported Media Type',
+  503: 'Service Unavailable',
+} as const;
+
+/** The receiver URL another system calls: no API key, the 64-character token is the credential. */
+@ApiTags('receivers')
+@Controller('v1/hooks/incoming')
+export class IncomingHooksController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post(':token')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'A status webhook from another system (no API key)',
+    description:
+      'The status is read at the receiver\'s status_field, mapped (case-insensitively) to operational, degraded, down ' +
+      'or maintenance, and queued as a probe result of the receiver\'s monitor. An unmapped status answers 202 with ' +
+      'result "ignored". With a secret, the signature header must hold the hex HMAC-SHA256 of the raw body ' +
+      '(optionally prefixed "sha256=").',
+  })
+  @ApiParam({ name: 'token', description: 'the 64-character token from POST /v1/receivers' })
+  @ApiHeader({ name: DEFAULT_SIGNATURE_HEADER, required: false, description: 'hex HMAC-SHA256 of the raw body (or the receiver\'s signature_header)' })
+  @ApiBody({ schema: { type: 'object', description: 'the sender\'s own JSON; fields are read by dot path', additionalProperties: true } })
+  @ApiResponse({ status: 202, description: '{result: processed | ignored, raw_status, mapped_status, monitor_id, event_id}' })
+  @ApiResponse({ status: 401, description: 'signature missing or wrong (logged as auth_failed)' })
+  @ApiResponse({ status: 404, description: 'no receiver has this token' })
+  async receive(@Param('token') token: string, @Req() req: RequestWithRawBody) {
+    const answer: IncomingAnswer = await this.commands.execute(
+      new ReceiveStatusWebhookCommand({
+        token,
+        rawBody: req.rawBody,
+        body: req.body as unknown,
+        headers: req.headers,
+        sourceIp: req.ip ?? req.socket.remoteAddress ?? null,
+      }),
+    );
+    if (answer.status === 202) return answer.body;
+    throw new HttpException(
+      { statusCode: answer.status, error: ERROR_NAMES[answer.status], message: answer.message },
+      answer.status,
+    );
+  }
+}

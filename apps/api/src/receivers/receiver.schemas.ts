@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { DEFAULT_SIGNATURE_HEADER, DOT_PATH, RECEIVER_STATUSES } from './inbound-mapping';
+
+const dotPath = z.string().max(200).regex(DOT_PATH, 'a dot path such as data.attributes.current_status');
+
+export const createReceiverSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    monitor_id: z.uuid().optional(),
+    status_field: dotPath,
+    service_field: dotPath.optional(),
+    message_field: dotPath.optional(),
+    mapping: z
+      .record(z.string().trim().min(1).max(100), z.enum(RECEIVER_STATUSES))
+      .refine((m) => Object.keys(m).length <= 100, 'at most 100 entries')
+      .default({}),
+    secret: z.string().min(8).max(500).optional(),
+    signature_header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,100}$/, 'a header name: letters, digits and dashes')
+      .default(DEFAULT_SIGNATURE_HEADER),
+  })
+  .refine((r) => r.monitor_id !== undefined || r.service_field !== undefined, {
+    message: 'set monitor_id, or service_field to match a monitor by slug or name',
+    path: ['monitor_id'],
+  });
+export type CreateReceiverBody = z.output<typeof createReceiverSchema>;
