@@ -154,10 +154,31 @@ describe('the console in a real browser', () => {
     await browser.screenshot('09-delivery');
   });
 
-  it('renders the receivers and SLA pages', async () => {
+  it('lists receivers and shows a receiver with its log of calls', async () => {
+    const created = await api.post<{ id: string; url: string }>('/v1/receivers', {
+      name: 'statuspage',
+      monitor_id: monitorId,
+      status_field: 'page.status',
+    });
+    expect(created.status).toBe(201);
+    const call = await fetch(new URL(created.body.url, stack.apiUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ page: { status: 'operational' } }),
+    });
+    expect(call.status).toBeLessThan(300);
+
     await page.getByRole('link', { name: 'Receivers' }).click();
-    await page.getByRole('heading', { name: 'Receivers' }).waitFor();
+    await page.getByTestId('receiver-row').first().waitFor();
     await browser.screenshot('10-receivers');
+    await page.getByRole('link', { name: 'statuspage' }).click();
+    const row = page.locator('[data-testid="receiver-call"][data-result="processed"]');
+    await row.waitFor();
+    expect(await row.innerText()).toContain('operational');
+    await browser.screenshot('10b-receiver-log');
+  });
+
+  it('renders the SLA page', async () => {
     await page.getByRole('link', { name: 'SLA' }).click();
     await page.getByRole('heading', { name: 'SLA' }).waitFor();
     await browser.screenshot('11-sla');

@@ -110,6 +110,10 @@ export const v1 = {
   endpointDeliveries: async (id: string, query: PageQuery) =>
     (await ok(api().GET('/v1/endpoints/{id}/deliveries', { params: { path: { id }, query } }))) as Page<Delivery>,
   delivery: async (id: string) => (await ok(api().GET('/v1/deliveries/{id}', { params: { path: { id } } }))) as DeliveryDetail,
+  receivers: async (query: PageQuery) => (await ok(api().GET('/v1/receivers', { params: { query } }))) as Page<Receiver>,
+  receiver: async (id: string) => (await ok(api().GET('/v1/receivers/{id}', { params: { path: { id } } }))) as Receiver,
+  receiverLog: async (id: string) =>
+    (await ok(api().GET('/v1/receivers/{id}/log', { params: { path: { id } } }))) as Page<ReceiverLogRow>,
 };
 
 export interface Page<T> {
@@ -264,7 +268,9 @@ export interface Receiver {
   name: string;
   monitor_id?: string | null;
   status_field: string;
-  url?: string;
+  service_field?: string | null;
+  token_prefix?: string;
+  signed?: boolean;
   created_at?: string;
 }
 
@@ -273,6 +279,7 @@ export interface ReceiverLogRow {
   source_ip: string | null;
   payload: unknown;
   result: string;
+  reason?: string | null;
   raw_status: string | null;
   mapped_status: string | null;
   previous_status: string | null;

@@ -1,6 +1,6 @@
 import { Code, Paper, Table, Text } from '@mantine/core';
 import { useParams } from 'react-router';
-import { get, type Page, type Receiver, type ReceiverLogRow } from '../api';
+import { v1 } from '../api';
 import { dash, when } from '../format';
 import { usePoll } from '../poll';
 import { Empty, Loading, PageHeader, Problem, StatusBadge } from '../ui';
@@ -8,8 +8,8 @@ import { Empty, Loading, PageHeader, Problem, StatusBadge } from '../ui';
 /** The receiver and the last 50 calls it got, newest first. */
 export function ReceiverPage() {
   const { id = '' } = useParams();
-  const receiver = usePoll(() => get<Receiver>(`/receivers/${id}`), [id], null);
-  const log = usePoll(() => get<Page<ReceiverLogRow> | { data: ReceiverLogRow[] }>(`/receivers/${id}/log`), [id]);
+  const receiver = usePoll(() => v1.receiver(id), [id], null);
+  const log = usePoll(() => v1.receiverLog(id), [id]);
   return (
     <>
       <PageHeader title={receiver.data?.name ?? 'Receiver'}>
@@ -36,11 +36,16 @@ export function ReceiverPage() {
           </Table.Thead>
           <Table.Tbody>
             {log.data?.data.map((row, i) => (
-              <Table.Tr key={`${row.received_at}-${i}`}>
+              <Table.Tr key={`${row.received_at}-${i}`} data-testid="receiver-call" data-result={row.result}>
                 <Table.Td>{when(row.received_at)}</Table.Td>
                 <Table.Td>{dash(row.source_ip)}</Table.Td>
                 <Table.Td>
                   <StatusBadge value={row.result} />
+                  {row.reason && (
+                    <Text size="xs" c="dimmed">
+                      {row.reason}
+                    </Text>
+                  )}
                 </Table.Td>
                 <Table.Td>
                   {dash(row.raw_status)} → {dash(row.mapped_status)}

@@ -1,13 +1,13 @@
 import { Anchor, Code, Paper, Table, Text } from '@mantine/core';
 import { Link } from 'react-router';
-import { get, type Page, type Receiver } from '../api';
+import { v1 } from '../api';
 import { when } from '../format';
 import { usePoll } from '../poll';
 import { Empty, Loading, PageHeader, Pager, Problem, useCursorPages } from '../ui';
 
 export function ReceiversPage() {
   const pages = useCursorPages();
-  const { data, error, loading } = usePoll(() => get<Page<Receiver>>('/receivers', { limit: 50, cursor: pages.cursor }), [pages.cursor]);
+  const { data, error, loading } = usePoll(() => v1.receivers({ limit: 50, cursor: pages.cursor }), [pages.cursor]);
   return (
     <>
       <PageHeader title="Receivers">
@@ -26,16 +26,14 @@ export function ReceiversPage() {
           </Table.Thead>
           <Table.Tbody>
             {data?.data.map((r) => (
-              <Table.Tr key={r.id}>
+              <Table.Tr key={r.id} data-testid="receiver-row">
                 <Table.Td>
                   <Anchor component={Link} to={`/receivers/${r.id}`} fw={500}>
                     {r.name}
                   </Anchor>
-                  {r.url && (
-                    <Text size="xs" c="dimmed">
-                      {r.url.replace(/[A-Za-z0-9_-]{56}([A-Za-z0-9_-]{8})$/, '…$1')}
-                    </Text>
-                  )}
+                  <Text size="xs" c="dimmed">
+                    /v1/hooks/incoming/{r.token_prefix ?? ''}…{r.signed ? ' · signed' : ''}
+                  </Text>
                 </Table.Td>
                 <Table.Td>
                   <Code>{r.status_field}</Code>
@@ -46,7 +44,9 @@ export function ReceiversPage() {
                       {r.monitor_id.slice(0, 8)}
                     </Anchor>
                   ) : (
-                    'by service field'
+                    <Text size="sm">
+                      by <Code>{r.service_field ?? '—'}</Code>
+                    </Text>
                   )}
                 </Table.Td>
                 <Table.Td>{when(r.created_at)}</Table.Td>

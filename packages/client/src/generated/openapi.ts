@@ -1516,6 +1516,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
             };
             header?: never;
             path?: never;
@@ -1658,6 +1659,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
             };
             header?: never;
             path: {
