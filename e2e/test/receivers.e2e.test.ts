@@ -270,5 +270,8 @@ describe('inbound receivers', () => {
     expect(fields).toEqual(expect.arrayContaining(['mapping.x', 'name', 'status_field']));
     const noTarget = await api.post('/v1/receivers', { name: 'x', status_field: 'status' });
     expect(noTarget).toMatchObject({ status: 400, body: { details: [{ field: 'monitor_id' }] } });
+    // Text Postgres would refuse (a 500) is a 400 naming the field.
+    const unstorable = await api.post('/v1/receivers', { name: 'x', status_field: 'status', service_field: 'svc', mapping: { 'bad\uD800': 'down' } });
+    expect(unstorable).toMatchObject({ status: 400, body: { message: expect.stringContaining('mapping') } });
   });
 });

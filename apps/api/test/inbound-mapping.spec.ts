@@ -3,6 +3,7 @@ import {
   checkSignature,
   DEFAULT_STATUS_MAPPING,
   fieldText,
+  isStorableText,
   mapStatus,
   normaliseMapping,
   probeOutcome,
@@ -127,5 +128,15 @@ describe('plainText', () => {
     expect(plainText('x\uDC00', 10)).toBe('x\uFFFD');
     expect(plainText('😀', 10)).toBe('😀');
     expect(plainText('abcdef', 3)).toBe('abc');
+  });
+});
+
+describe('isStorableText', () => {
+  it('refuses NUL, control characters and lone surrogates', () => {
+    expect(isStorableText('Major Outage 😀')).toBe(true);
+    expect(isStorableText('a\0b')).toBe(false);
+    expect(isStorableText('a\nb')).toBe(false);
+    expect(isStorableText('x\uD800')).toBe(false);
+    expect(isStorableText('\uDC00x')).toBe(false);
   });
 });

@@ -34,7 +34,7 @@ export const DEFAULT_STATUS_MAPPING: Readonly<Record<string, ReceiverStatus>> = 
 export const DEFAULT_SIGNATURE_HEADER = 'X-Webhook-Signature';
 
 /** `a.b.0.c`: object keys and array indexes; only own properties, so `__proto__` reads nothing. */
-export const DOT_PATH = /^[^.\s]+(\.[^.\s]+)*$/;
+export const DOT_PATH = /^[^.\s\u0000-\u001f]+(\.[^.\s\u0000-\u001f]+)*$/;
 
 export function readDotPath(document: unknown, path: string): unknown {
   let current: unknown = document;
@@ -97,6 +97,11 @@ export function probeOutcome(status: ReceiverStatus): { ok: boolean; failure_lay
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Text Postgres stores as given: no NUL or other control characters, no lone surrogates. */
+export function isStorableText(value: string): boolean {
+  return !/[\u0000-\u001f]/.test(value) && value.replace(LONE_SURROGATE, '') === value;
+}
 
 /**
  * Text from a sender made safe to store and forward: no NUL (Postgres text and jsonb refuse

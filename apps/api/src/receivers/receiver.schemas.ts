@@ -1,20 +1,26 @@
 import { z } from 'zod';
-import { DEFAULT_SIGNATURE_HEADER, DOT_PATH, RECEIVER_STATUSES } from './inbound-mapping';
+import { DEFAULT_SIGNATURE_HEADER, DOT_PATH, isStorableText, RECEIVER_STATUSES } from './inbound-mapping';
 
-const dotPath = z.string().max(200).regex(DOT_PATH, 'a dot path such as data.attributes.current_status');
+const storable = 'no control characters or unpaired surrogates';
+const text = (min: number, max: number) => z.string().min(min).max(max).refine(isStorableText, storable);
+const dotPath = z
+  .string()
+  .max(200)
+  .regex(DOT_PATH, 'a dot path such as data.attributes.current_status')
+  .refine(isStorableText, storable);
 
 export const createReceiverSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
+    name: z.string().trim().min(1).max(200).refine(isStorableText, storable),
     monitor_id: z.uuid().optional(),
     status_field: dotPath,
     service_field: dotPath.optional(),
     message_field: dotPath.optional(),
     mapping: z
-      .record(z.string().trim().min(1).max(100), z.enum(RECEIVER_STATUSES))
+      .record(text(1, 100), z.enum(RECEIVER_STATUSES))
       .refine((m) => Object.keys(m).length <= 100, 'at most 100 entries')
       .default({}),
-    secret: z.string().min(8).max(500).optional(),
+    secret: text(8, 500).optional(),
     signature_header: z
       .string()
       .regex(/^[A-Za-z0-9-]{1,100}$/, 'a header name: letters, digits and dashes')

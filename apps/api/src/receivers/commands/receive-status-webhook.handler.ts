@@ -27,7 +27,11 @@ function loggedPayload(call: IncomingCall): string | null {
   if (call.rawBody === undefined) return null;
   const text = call.rawBody.toString('utf8');
   if (text.length <= LOGGED_PAYLOAD_CHARS && call.body !== undefined && typeof call.body === 'object') {
-    return JSON.stringify(call.body);
+    try {
+      return JSON.stringify(call.body);
+    } catch {
+      // Nesting too deep to serialise again: the head of the raw text below is kept instead.
+    }
   }
   return JSON.stringify({ truncated: true, bytes: call.rawBody.length, head: text.slice(0, 1024) });
 }
