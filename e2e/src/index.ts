@@ -2,3 +2,4 @@ export * from './stack';
 export * from './api-client';
 export * from './external-prober';
 export * from './browser';
+export * from './router-fixtures';

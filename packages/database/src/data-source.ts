@@ -12,6 +12,8 @@ import { ReceiverCallEntity, ReceiverEntity, ReceiverStatusEntity } from './enti
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
 import { InboundReceivers1764200000000 } from './migrations/1764200000000-inbound-receivers';
+import { MaintenancePeriodEntity, MaintenanceWindowEntity, TenantSettingsEntity } from './entities/router.entity';
+import { RouterIncidentModel1764300000000 } from './migrations/1764300000000-router-incident-model';
 import { ConsoleListIndexes1764600000000 } from './migrations/1764600000000-console-list-indexes';
 
 export const ENTITIES = [
@@ -25,12 +27,16 @@ export const ENTITIES = [
   ReceiverEntity,
   ReceiverCallEntity,
   ReceiverStatusEntity,
+  TenantSettingsEntity,
+  MaintenanceWindowEntity,
+  MaintenancePeriodEntity,
 ];
 
 export const MIGRATIONS = [
   InitialSchema1763800000000,
   OffsetsPerCluster1763900000000,
   InboundReceivers1764200000000,
+  RouterIncidentModel1764300000000,
   ConsoleListIndexes1764600000000,
 ];
 
