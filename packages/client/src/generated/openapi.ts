@@ -1196,6 +1196,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
             };
             header?: never;
             path: {
