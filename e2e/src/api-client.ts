@@ -31,12 +31,12 @@ export class ApiClient {
   }
 
   /** Creates a tenant and an API key through the admin routes, and returns a client for it. */
-  static async tenant(baseUrl: string, name: string): Promise<{ client: ApiClient; tenantId: string }> {
+  static async tenant(baseUrl: string, name: string): Promise<{ client: ApiClient; tenantId: string; key: string }> {
     const admin = new ApiClient(baseUrl, ADMIN_TOKEN);
     const tenant = await admin.post<{ id: string }>('/v1/tenants', { name });
     if (tenant.status !== 201) throw new Error(`creating tenant failed: ${tenant.status} ${JSON.stringify(tenant.body)}`);
     const key = await admin.post<{ key: string }>(`/v1/tenants/${tenant.body.id}/api-keys`, {});
     if (key.status !== 201) throw new Error(`issuing key failed: ${key.status} ${JSON.stringify(key.body)}`);
-    return { client: new ApiClient(baseUrl, key.body.key), tenantId: tenant.body.id };
+    return { client: new ApiClient(baseUrl, key.body.key), tenantId: tenant.body.id, key: key.body.key };
   }
 }

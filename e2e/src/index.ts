@@ -5,4 +5,5 @@ export * from './probe-result-tap';
 export * from './alert-producer';
 export * from './routes';
 export * from './api-process';
+export * from './browser';
 export * from './router-fixtures';

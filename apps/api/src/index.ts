@@ -6,6 +6,7 @@ import { ApiModule } from './app.module';
 import { JsonErrorFilter } from './common/http-exception.filter';
 import { JSON_TYPES, jsonOnly } from './common/json-only.middleware';
 import { rejectNul } from './common/reject-nul.middleware';
+import { serveConsole } from './console/console-static';
 import { buildOpenApiDocument } from './openapi/document';
 import { TenantContext } from './tenants/tenant-context';
 
@@ -29,6 +30,7 @@ export function configureApi(app: INestApplication): void {
   app.use(TenantContext.middleware);
   app.useGlobalFilters(new JsonErrorFilter());
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app));
+  serveConsole(app);
 }
 
 export const apiService: ServiceDefinition = {

@@ -3,10 +3,11 @@
 // `npm test`: install if needed, start a throwaway Kafka broker (unless KAFKA_BROKERS is set),
 // check Postgres, then build, typecheck, lint and run every workspace's tests through turbo.
 const { spawn } = require('node:child_process');
-const { ROOT, say, ensureInstalled } = require('../lib/setup');
+const { ROOT, say, ensureInstalled, ensureChromium } = require('../lib/setup');
 
 async function main() {
   ensureInstalled();
+  ensureChromium();
   const { startInfra } = require('../lib/infra');
   const infra = await startInfra({ kafkaPort: 0 });
   let code = 1;

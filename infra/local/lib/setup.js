@@ -26,6 +26,21 @@ function ensureInstalled() {
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
+/** Debian's chromium for the console's browser tests, installed with apt-get when missing. */
+function ensureChromium() {
+  const bin = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  if (fs.existsSync(bin)) return;
+  if (!fs.existsSync('/usr/bin/apt-get')) {
+    throw new Error(`Chromium is not at ${bin} and apt-get is not available: install chromium, or set CHROMIUM_PATH to one.`);
+  }
+  say('installing chromium for the console browser tests (apt-get)…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const asRoot = typeof process.getuid !== 'function' || process.getuid() === 0;
+  const aptGet = (args) => (asRoot ? run('apt-get', args, { env }) : run('sudo', ['apt-get', ...args], { env }));
+  aptGet(['update']);
+  aptGet(['install', '-y', 'chromium']);
+}
+
 function build() {
   say('building (turbo run build)…');
   run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
@@ -70,4 +85,4 @@ function spawnLogged(cmd, args, { env, logFile }) {
   return spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', out, out] });
 }
 
-module.exports = { ROOT, DEFAULT_DATABASE_URL, say, run, ensureInstalled, build, ensurePostgres, spawnLogged };
+module.exports = { ROOT, DEFAULT_DATABASE_URL, say, run, ensureInstalled, ensureChromium, build, ensurePostgres, spawnLogged };

@@ -17,6 +17,7 @@ import { MaintenancePeriodEntity, MaintenanceWindowEntity, TenantSettingsEntity 
 import { RouterIncidentModel1764300000000 } from './migrations/1764300000000-router-incident-model';
 import { EndpointOperations1764400000000 } from './migrations/1764400000000-endpoint-operations';
 import { ApiKeyRevocation1764500000000 } from './migrations/1764500000000-api-key-revocation';
+import { ConsoleListIndexes1764600000000 } from './migrations/1764600000000-console-list-indexes';
 
 export const ENTITIES = [
   TenantEntity,
@@ -43,6 +44,7 @@ export const MIGRATIONS = [
   RouterIncidentModel1764300000000,
   EndpointOperations1764400000000,
   ApiKeyRevocation1764500000000,
+  ConsoleListIndexes1764600000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

@@ -19,8 +19,14 @@ export function keysetWhere<T extends ObjectLiteral>(
     throw err;
   }
   // Cursors carry milliseconds (JS dates); Postgres keeps microseconds, so compare and order at ms.
-  const at = `date_trunc('milliseconds', ${alias}.${columns.at})`;
+  // Truncating the UTC timestamp (not the timestamptz) keeps the expression immutable, so the
+  // (tenant or parent, this expression, id) indexes serve every page in either direction.
+  const at = `date_trunc('milliseconds', ${alias}.${columns.at} AT TIME ZONE 'UTC')`;
   const id = `${alias}.${columns.id}`;
-  if (cursor) qb.andWhere(`(${at}, ${id}) > (:at::timestamptz, :cid)`, { at: cursor.at, cid: cursor.id });
-  return qb.orderBy(at, 'ASC').addOrderBy(id, 'ASC').limit(query.limit + 1);
+  const desc = query.order === 'desc';
+  if (cursor) {
+    qb.andWhere(`(${at}, ${id}) ${desc ? '<' : '>'} ((:at::timestamptz AT TIME ZONE 'UTC'), :cid)`, { at: cursor.at, cid: cursor.id });
+  }
+  const direction = desc ? 'DESC' : 'ASC';
+  return qb.orderBy(at, direction).addOrderBy(id, direction).limit(query.limit + 1);
 }

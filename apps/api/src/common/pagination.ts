@@ -3,6 +3,8 @@ import { z } from 'zod';
 export const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
+  /** `desc` lists newest first (the console's "recent" views); cursors stay valid in the order that issued them. */
+  order: z.enum(['asc', 'desc']).default('asc'),
 });
 export type ListQuery = z.output<typeof listQuerySchema>;
 

@@ -23,8 +23,8 @@ function answerSchema(shape: AnswerShape): JsonObject {
   };
 }
 
-/** Every page takes the same cursor and limit (common/pagination.ts). */
-const PAGE_QUERY = { limit: z.number().int().min(1).max(200), cursor: z.string() };
+/** Every page takes the same cursor, limit and order (common/pagination.ts). */
+const PAGE_QUERY = { limit: z.number().int().min(1).max(200), cursor: z.string(), order: z.enum(['asc', 'desc']) };
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
