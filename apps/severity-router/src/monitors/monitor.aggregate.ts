@@ -43,6 +43,8 @@ export interface MonitorState {
   readonly lastError: string | null;
   readonly lastObservedAt: string | null;
   readonly lastOk: boolean | null;
+  /** A receiver reported `maintenance` and no other status since: failures open nothing (DESIGN §6). */
+  readonly receiverMaintenance?: boolean;
 }
 
 export const INITIAL_STATE: MonitorState = {
@@ -116,11 +118,17 @@ export function recordProbe(state: MonitorState, probe: ProbeResult, settings: M
   if (state.lastObservedAt && Date.parse(probe.observed_at) < Date.parse(state.lastObservedAt)) {
     return { state, events: [] };
   }
+  const maintenance = probe.status !== undefined ? probe.status === 'maintenance' : state.receiverMaintenance === true;
+  if (maintenance && !probe.ok) {
+    // Suppressed: neither a failure towards an incident nor a success that would resolve one.
+    return { state: { ...state, receiverMaintenance: true, lastObservedAt: probe.observed_at }, events: [] };
+  }
   const failed = !probe.ok && probe.status !== 'maintenance' && probe.status !== 'operational';
   const layer: FailureLayer = probe.failure_layer ?? 'http';
+  const base: MonitorState = { ...state, receiverMaintenance: maintenance };
   const tracked: MonitorState = failed
     ? {
-        ...state,
+        ...base,
         consecutiveFailures: state.consecutiveFailures + 1,
         consecutiveSuccesses: 0,
         streakStartedAt: state.consecutiveFailures === 0 ? probe.observed_at : state.streakStartedAt,
@@ -130,7 +138,7 @@ export function recordProbe(state: MonitorState, probe: ProbeResult, settings: M
         lastOk: false,
       }
     : {
-        ...state,
+        ...base,
         consecutiveFailures: 0,
         consecutiveSuccesses: state.consecutiveSuccesses + 1,
         streakStartedAt: null,
