@@ -105,8 +105,13 @@ describe('an MCP server outage becomes one signed webhook pair', () => {
   });
 
   it('records each delivery and its attempt in the event store and the API', async () => {
-    const list = await api.get<{ data: Array<{ id: string; status: string; event: string }> }>(
-      `/v1/endpoints/${endpoint.id}/deliveries`,
+    // The receiver answers before the dispatcher commits the outcome: wait for that commit.
+    const list = await waitFor(
+      async () => {
+        const res = await api.get<{ data: Array<{ id: string; status: string; event: string }> }>(`/v1/endpoints/${endpoint.id}/deliveries`);
+        return res.body.data.every((d) => d.status !== 'in_flight') && res;
+      },
+      { description: 'both outcomes recorded' },
     );
     expect(list.body.data.map((d) => [d.event, d.status])).toEqual([
       ['downtime_started', 'delivered'],

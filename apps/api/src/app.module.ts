@@ -18,6 +18,7 @@ import { IncidentsController } from './incidents/incidents.controller';
 import { RegisterMonitorHandler, RemoveMonitorHandler, UpdateMonitorHandler } from './monitors/commands/monitor.handlers';
 import { MonitorRepository } from './monitors/monitor.repository';
 import { MonitorsController } from './monitors/monitors.controller';
+import { MonitorOperationsController } from './monitors/monitor-operations.controller';
 import { ProbeResultsController } from './probe-results/probe-results.controller';
 import { ReceiveStatusWebhookHandler } from './receivers/commands/receive-status-webhook.handler';
 import { RegisterReceiverHandler, RemoveReceiverHandler } from './receivers/commands/receiver.commands';
@@ -25,6 +26,7 @@ import { IncomingHooksController } from './receivers/incoming-hooks.controller';
 import { ReceiverRepository } from './receivers/receiver.repository';
 import { ReceiversController } from './receivers/receivers.controller';
 import { CreateTenantHandler, IssueApiKeyHandler } from './tenants/commands/create-tenant.handler';
+import { TenantSettingsController } from './tenant-settings/tenant-settings.controller';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantScope } from './tenants/tenant-scope';
 
@@ -50,6 +52,8 @@ export class ApiModule {
       controllers: [
         TenantsController,
         MonitorsController,
+        MonitorOperationsController,
+        TenantSettingsController,
         EndpointsController,
         DeliveriesController,
         IncidentsController,

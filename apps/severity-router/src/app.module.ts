@@ -8,6 +8,7 @@ import { RecordProbeBatchHandler } from './ingest/commands/record-probe-batch.ha
 import { ProbeResultsConsumer } from './ingest/probe-results.consumer';
 import { MonitorRepository } from './monitors/monitor.repository';
 import { OutboxRelay } from './outbox/outbox-relay.service';
+import { StorageRetention } from './retention/storage-retention.service';
 
 @Module({})
 export class SeverityRouterModule {
@@ -19,7 +20,7 @@ export class SeverityRouterModule {
         CqrsModule.forRoot(),
         KafkaModule.forApp(config, 'severity-router'),
       ],
-      providers: [MonitorRepository, RecordProbeBatchHandler, IncidentChangedHandler, ProbeResultsConsumer, OutboxRelay],
+      providers: [MonitorRepository, RecordProbeBatchHandler, IncidentChangedHandler, ProbeResultsConsumer, OutboxRelay, StorageRetention],
     };
   }
 }

@@ -6,3 +6,6 @@ export const severityRouterService: ServiceDefinition = {
   defaultPort: 8082,
   module: (config) => SeverityRouterModule.forRoot(config),
 };
+export { rebuildProjections } from './projections/rebuild-projections';
+export { MONITOR_PROJECTION_TABLES } from './projections/monitor.projections';
+export { StorageRetention } from './retention/storage-retention.service';

@@ -29,6 +29,14 @@ export const envSchema = z.object({
   TOCSIN_DISPATCH_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   TOCSIN_OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
   TOCSIN_MONITOR_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** Probe-results partitions the router applies at once (overlaps Postgres round trips). */
+  TOCSIN_ROUTER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  /** How late (by observed_at) a probe result may arrive and still be applied in its place. */
+  TOCSIN_REORDER_TOLERANCE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
+  /** Published outbox rows are deleted once older than this. */
+  TOCSIN_OUTBOX_RETENTION_SECONDS: z.coerce.number().int().min(0).max(31_536_000).default(86_400),
+  /** Event ids kept to drop replays (processed_messages) are deleted once older than this. */
+  TOCSIN_DEDUP_RETENTION_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(604_800),
   /**
    * Seals secrets at rest: comma-separated keys, newest first, each base64 of 32 bytes or
    * `<id>:<base64>`. Apps that store or read secrets refuse to start without it.

@@ -35,6 +35,26 @@ export const alertEventSchema = z.object({
   occurred_at: z.iso.datetime({ offset: true }),
   resolved_at: z.iso.datetime({ offset: true }).optional(),
   duration_seconds: z.number().nonnegative().optional(),
+  /** On a `downtime_started` that re-announces an open incident at a higher severity. */
+  escalated_from: severitySchema.optional(),
+  previous_failure_layer: failureLayerSchema.optional(),
+  slo: z
+    .object({
+      target: z.number(),
+      window_days: z.number(),
+      availability: z.number(),
+      budget_remaining: z.number(),
+    })
+    .optional(),
+  schema: z
+    .object({
+      previous_hash: z.string(),
+      current_hash: z.string(),
+      added: z.array(z.string()),
+      removed: z.array(z.string()),
+      changed: z.array(z.string()),
+    })
+    .optional(),
 });
 
 export type AlertEvent = z.infer<typeof alertEventSchema>;
@@ -57,4 +77,8 @@ export interface WebhookBody {
   sequence: number;
   resolved_at?: string;
   duration_seconds?: number;
+  escalated_from?: Severity;
+  previous_failure_layer?: string;
+  slo?: { target: number; window_days: number; availability: number; budget_remaining: number };
+  schema?: { previous_hash: string; current_hash: string; added: string[]; removed: string[]; changed: string[] };
 }

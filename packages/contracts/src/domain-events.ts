@@ -9,6 +9,11 @@ import type { AlertEventType, Severity } from './alert-event';
 export const MONITOR_EVENTS = {
   IncidentOpened: { type: 'IncidentOpened', schemaVersion: 1 },
   IncidentResolved: { type: 'IncidentResolved', schemaVersion: 1 },
+  IncidentEscalated: { type: 'IncidentEscalated', schemaVersion: 1 },
+  SchemaDriftDetected: { type: 'SchemaDriftDetected', schemaVersion: 1 },
+  SloBreachWarned: { type: 'SloBreachWarned', schemaVersion: 1 },
+  MaintenanceStarted: { type: 'MaintenanceStarted', schemaVersion: 1 },
+  MaintenanceEnded: { type: 'MaintenanceEnded', schemaVersion: 1 },
 } as const;
 
 export const DELIVERY_EVENTS = {
@@ -53,6 +58,67 @@ export interface IncidentResolvedData {
   readonly last_error: string | null;
   readonly server_slug: string;
   readonly server_url: string;
+}
+
+/** A shallower layer failed during an open incident: the same incident, a higher severity. */
+export interface IncidentEscalatedData {
+  readonly incident_seq: number;
+  readonly dedup_key: string;
+  readonly failure_layer: FailureLayer;
+  readonly previous_failure_layer: FailureLayer;
+  readonly severity: Severity;
+  readonly previous_severity: Severity;
+  readonly started_at: string;
+  readonly escalated_at: string;
+  readonly probe_count: number;
+  readonly last_error: string | null;
+  readonly server_slug: string;
+  readonly server_url: string;
+}
+
+export interface SchemaDriftDetectedData {
+  readonly dedup_key: string;
+  readonly severity: Severity;
+  readonly previous_hash: string;
+  readonly current_hash: string;
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: readonly string[];
+  readonly detected_at: string;
+  readonly server_slug: string;
+  readonly server_url: string;
+}
+
+export type SloBreachLevel = 'burning' | 'exhausted';
+
+export interface SloBreachWarnedData {
+  readonly dedup_key: string;
+  readonly level: SloBreachLevel;
+  readonly severity: Severity;
+  readonly window_start: string;
+  readonly target: number;
+  readonly window_days: number;
+  readonly availability: number;
+  readonly budget_remaining: number;
+  readonly downtime_seconds: number;
+  readonly warned_at: string;
+  readonly server_slug: string;
+  readonly server_url: string;
+}
+
+export type MaintenanceReason = 'window' | 'receiver';
+
+export interface MaintenanceStartedData {
+  readonly maintenance_seq: number;
+  readonly started_at: string;
+  readonly reason: MaintenanceReason;
+  readonly window_id: string | null;
+}
+
+export interface MaintenanceEndedData {
+  readonly maintenance_seq: number;
+  readonly started_at: string;
+  readonly ended_at: string;
 }
 
 export interface DeliveryCreatedData {

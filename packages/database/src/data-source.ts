@@ -12,6 +12,8 @@ import { ReceiverCallEntity, ReceiverEntity, ReceiverStatusEntity } from './enti
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema';
 import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
 import { InboundReceivers1764200000000 } from './migrations/1764200000000-inbound-receivers';
+import { MaintenancePeriodEntity, MaintenanceWindowEntity, TenantSettingsEntity } from './entities/router.entity';
+import { RouterIncidentModel1764300000000 } from './migrations/1764300000000-router-incident-model';
 
 export const ENTITIES = [
   TenantEntity,
@@ -24,12 +26,16 @@ export const ENTITIES = [
   ReceiverEntity,
   ReceiverCallEntity,
   ReceiverStatusEntity,
+  TenantSettingsEntity,
+  MaintenanceWindowEntity,
+  MaintenancePeriodEntity,
 ];
 
 export const MIGRATIONS = [
   InitialSchema1763800000000,
   OffsetsPerCluster1763900000000,
   InboundReceivers1764200000000,
+  RouterIncidentModel1764300000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

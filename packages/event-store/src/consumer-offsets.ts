@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /** One partition of one topic, as consumed by one group from one Kafka cluster. */
 export interface PartitionScope {
@@ -80,4 +80,15 @@ export async function markProcessedMany(manager: EntityManager, group: string, e
     [group, [...new Set(eventIds)]],
   );
   return new Set(rows.map((r) => r.event_id));
+}
+
+/** Drops remembered event ids older than the retention: the dedup window stays bounded. */
+export async function purgeProcessedMessages(dataSource: DataSource, retentionSeconds: number, limit = 10_000): Promise<number> {
+  const rows: unknown[] = await dataSource.query(
+    `DELETE FROM processed_messages WHERE ctid IN (
+       SELECT ctid FROM processed_messages WHERE processed_at < now() - make_interval(secs => $1) LIMIT $2)
+     RETURNING event_id`,
+    [retentionSeconds, limit],
+  );
+  return rows.length;
 }

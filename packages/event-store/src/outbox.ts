@@ -12,15 +12,30 @@ export interface OutboxRow extends OutboxMessage {
   readonly id: number;
 }
 
+/** One statement for the whole batch; rows keep the order given (ids ascend with it). */
 export async function enqueueOutbox(manager: EntityManager, messages: readonly OutboxMessage[]): Promise<void> {
-  for (const m of messages) {
-    await manager.query('INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)', [
-      m.topic,
-      m.key,
-      m.value,
-      JSON.stringify(m.headers),
-    ]);
-  }
+  if (messages.length === 0) return;
+  await manager.query(
+    `INSERT INTO outbox (topic, key, value, headers)
+     SELECT topic, key, value, headers FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY
+       AS m(topic, key, value, headers, n) ORDER BY n`,
+    [messages.map((m) => m.topic), messages.map((m) => m.key), messages.map((m) => m.value), messages.map((m) => JSON.stringify(m.headers))],
+  );
+}
+
+/**
+ * Deletes published rows older than the retention, a bounded chunk per call so a large
+ * backlog never holds a long lock; returns how many went. Unpublished rows are never touched.
+ */
+export async function purgePublishedOutbox(dataSource: DataSource, retentionSeconds: number, limit = 10_000): Promise<number> {
+  const rows: unknown[] = await dataSource.query(
+    `DELETE FROM outbox WHERE id IN (
+       SELECT id FROM outbox WHERE published_at IS NOT NULL AND published_at < clock_timestamp() - make_interval(secs => $1)
+       ORDER BY published_at LIMIT $2)
+     RETURNING id`,
+    [retentionSeconds, limit],
+  );
+  return rows.length;
 }
 
 const RELAY_LOCK = 7_302_012;

@@ -22,6 +22,8 @@ export interface ConsumedBatch {
 export interface BatchConsumerOptions {
   readonly groupId: string;
   readonly topic: string;
+  /** Partitions whose batches are handled at once (kafkajs partitionsConsumedConcurrently); default 1. */
+  readonly concurrency?: number;
 }
 
 /**
@@ -65,6 +67,7 @@ export class TransactionalBatchConsumer {
     await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     await consumer.run({
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.concurrency ?? 1,
       autoCommit: false,
       eachBatch: (payload) => this.onBatch(payload, handle),
     });

@@ -1,4 +1,4 @@
-import type { IncidentEntity, MonitorEntity, MonitorStateEntity } from '@tocsin/database';
+import type { IncidentEntity, MaintenanceWindowEntity, MonitorEntity, MonitorStateEntity } from '@tocsin/database';
 
 export function presentMonitor(m: MonitorEntity) {
   return {
@@ -14,6 +14,7 @@ export function presentMonitor(m: MonitorEntity) {
     recover_after: m.recover_after,
     severity_policy: m.severity_policy,
     headers: m.headers,
+    slo: { target: m.slo?.target ?? 0.999, window_days: m.slo?.window_days ?? 30 },
     created_at: m.created_at,
     updated_at: m.updated_at,
   };
@@ -35,6 +36,8 @@ export function presentIncident(i: IncidentEntity) {
 }
 
 interface SnapshotFields {
+  maintenance?: { startedAt: string; reason: string } | null;
+  toolsHash?: string | null;
   consecutiveFailures?: number;
   consecutiveSuccesses?: number;
   lastLayer?: string | null;
@@ -42,10 +45,27 @@ interface SnapshotFields {
   lastOk?: boolean | null;
 }
 
-/** `down` while an incident is open, `failing` on an unconfirmed streak, `unknown` before any probe. */
-export function presentStatus(monitor: MonitorEntity, state: MonitorStateEntity | null, open: IncidentEntity | null) {
+/**
+ * `down` while an incident is open, `maintenance` while a window is active or a receiver
+ * said so, `failing` on an unconfirmed streak, `unknown` before any probe.
+ */
+export function presentStatus(
+  monitor: MonitorEntity,
+  state: MonitorStateEntity | null,
+  open: IncidentEntity | null,
+  activeWindow: MaintenanceWindowEntity | null = null,
+) {
   const s = (state?.state ?? {}) as SnapshotFields;
-  const status = open ? 'down' : !state || s.lastOk == null ? 'unknown' : s.lastOk ? 'up' : 'failing';
+  const inMaintenance = Boolean(activeWindow) || Boolean(s.maintenance);
+  const status = open
+    ? 'down'
+    : inMaintenance
+      ? 'maintenance'
+      : !state || s.lastOk == null
+        ? 'unknown'
+        : s.lastOk
+          ? 'up'
+          : 'failing';
   return {
     monitor_id: monitor.id,
     tenant_id: monitor.tenant_id,
@@ -58,5 +78,9 @@ export function presentStatus(monitor: MonitorEntity, state: MonitorStateEntity 
     last_error: s.lastOk === false ? (s.lastError ?? null) : null,
     consecutive_failures: s.consecutiveFailures ?? 0,
     consecutive_successes: s.consecutiveSuccesses ?? 0,
+    maintenance: inMaintenance
+      ? { since: s.maintenance?.startedAt ?? activeWindow?.starts_at ?? null, until: activeWindow?.ends_at ?? null, reason: activeWindow?.reason ?? s.maintenance?.reason ?? null }
+      : null,
+    tools_hash: s.toolsHash ?? null,
   };
 }

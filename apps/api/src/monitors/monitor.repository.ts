@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MonitorEntity, MonitorStateEntity, IncidentEntity } from '@tocsin/database';
+import { MaintenanceWindowEntity, MonitorEntity, MonitorStateEntity, IncidentEntity } from '@tocsin/database';
 import { keysetWhere } from '../common/keyset';
 import type { ListQuery } from '../common/pagination';
 import { TenantScope } from '../tenants/tenant-scope';
@@ -48,5 +48,14 @@ export class MonitorRepository {
 
   openIncident(tenantId: string, id: string): Promise<IncidentEntity | null> {
     return this.scope.repository(IncidentEntity, tenantId).findOneBy({ monitor_id: id, status: 'open' });
+  }
+
+  activeMaintenance(tenantId: string, id: string): Promise<MaintenanceWindowEntity | null> {
+    return this.scope
+      .repository(MaintenanceWindowEntity, tenantId)
+      .createQueryBuilder('w')
+      .andWhere('w.monitor_id = :id AND w.starts_at <= now() AND w.ends_at > now()', { id })
+      .orderBy('w.ends_at', 'DESC')
+      .getOne();
   }
 }

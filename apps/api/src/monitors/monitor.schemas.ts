@@ -20,6 +20,11 @@ const fields = {
   recover_after: z.number().int().min(1).max(100),
   severity_policy: z.partialRecord(z.enum(FAILURE_LAYERS), z.enum(SEVERITIES)),
   headers: headersSchema,
+  /** Availability objective: the router warns when the error budget burns too fast (DESIGN §4). */
+  slo: z.strictObject({
+    target: z.number().gt(0.5, 'target is a fraction such as 0.999').lt(1, 'target is a fraction below 1'),
+    window_days: z.number().int().min(1).max(365),
+  }),
 };
 
 /** Limits that depend on the deployment (minimum interval, private URLs) are checked by the handler. */
@@ -32,6 +37,7 @@ export const createMonitorSchema = z.strictObject({
   recover_after: fields.recover_after.default(1),
   severity_policy: fields.severity_policy.default({}),
   headers: fields.headers.default({}),
+  slo: fields.slo.default({ target: 0.999, window_days: 30 }),
 });
 export type CreateMonitorBody = z.output<typeof createMonitorSchema>;
 

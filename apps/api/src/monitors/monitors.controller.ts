@@ -62,7 +62,11 @@ export class MonitorsController {
   async status(@TenantId() tenantId: string, @Param('id', MonitorId) id: string) {
     const monitor = await this.monitors.find(tenantId, id);
     if (!monitor) throw notFound('monitor', id);
-    const [state, open] = await Promise.all([this.monitors.state(tenantId, id), this.monitors.openIncident(tenantId, id)]);
-    return presentStatus(monitor, state, open);
+    const [state, open, window] = await Promise.all([
+      this.monitors.state(tenantId, id),
+      this.monitors.openIncident(tenantId, id),
+      this.monitors.activeMaintenance(tenantId, id),
+    ]);
+    return presentStatus(monitor, state, open, window);
   }
 }

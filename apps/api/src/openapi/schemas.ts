@@ -132,6 +132,37 @@ export const IncidentDetailSchema = IncidentSchema.extend({
   deliveries: z.array(DeliverySchema),
 });
 
+export const MaintenanceWindowSchema = z.looseObject({
+  id: z.uuid(),
+  tenant_id: z.uuid(),
+  monitor_id: z.uuid(),
+  starts_at: at,
+  ends_at: at,
+  reason: nullable(z.string()),
+  active: z.boolean(),
+  created_at: at,
+});
+
+export const SlaLedgerSchema = z.looseObject({
+  tenant_id: z.uuid(),
+  monitor_id: z.uuid(),
+  from: at,
+  to: at,
+  period_seconds: z.number().int(),
+  availability: z.number(),
+  downtime_seconds: z.number().int(),
+  maintenance_seconds: z.number().int(),
+  incidents: z.array(
+    z.looseObject({ dedup_key: z.string(), status: z.string(), severity: z.string(), started_at: at, resolved_at: nullable(at), downtime_seconds: z.number().int() }),
+  ),
+});
+
+export const TenantSettingsSchema = z.looseObject({
+  tenant_id: z.uuid(),
+  severity_policy: z.record(z.string(), z.string()),
+  updated_at: nullable(at),
+});
+
 export const ProbeResultsAcceptedSchema = z.looseObject({
   accepted: z.number().int(),
   event_ids: z.array(z.uuid()),
@@ -203,6 +234,9 @@ export const NAMED_SCHEMAS = {
   IncomingHookResult: IncomingHookResultSchema,
   DeliveryQueued: DeliveryQueuedSchema,
   Secret: SecretSchema,
+  MaintenanceWindow: MaintenanceWindowSchema,
+  SlaLedger: SlaLedgerSchema,
+  TenantSettings: TenantSettingsSchema,
 } as const;
 
 export type SchemaName = keyof typeof NAMED_SCHEMAS;
@@ -226,6 +260,11 @@ export const ROUTE_ANSWERS: Readonly<Record<string, AnswerShape>> = {
   'GET /v1/monitors/{id}': 'Monitor',
   'PATCH /v1/monitors/{id}': 'Monitor',
   'GET /v1/monitors/{id}/status': 'MonitorStatus',
+  'POST /v1/monitors/{id}/maintenance': 'MaintenanceWindow',
+  'GET /v1/monitors/{id}/maintenance': ['MaintenanceWindow'],
+  'GET /v1/monitors/{id}/sla': 'SlaLedger',
+  'GET /v1/tenant/settings': 'TenantSettings',
+  'PATCH /v1/tenant/settings': 'TenantSettings',
   'POST /v1/probe-results': 'ProbeResultsAccepted',
   'POST /v1/endpoints': 'Endpoint',
   'GET /v1/endpoints': ['Endpoint'],
@@ -251,4 +290,5 @@ export const ROUTE_ANSWERS: Readonly<Record<string, AnswerShape>> = {
 export const ROUTE_QUERIES: Readonly<Record<string, Readonly<Record<string, z.ZodType>>>> = {
   'GET /v1/incidents': { status: z.enum(['open', 'resolved']) },
   'GET /v1/endpoints/{id}/deliveries': { status: z.string() },
+  'GET /v1/monitors/{id}/sla': { from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) },
 };

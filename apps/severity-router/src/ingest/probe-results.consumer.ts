@@ -28,6 +28,7 @@ export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicati
     this.consumer = new TransactionalBatchConsumer(kafka, {
       groupId: ROUTER_GROUP(config.TOCSIN_TOPIC_NAMESPACE),
       topic: topicNames(config.TOCSIN_TOPIC_NAMESPACE).probeResults,
+      concurrency: config.TOCSIN_ROUTER_CONCURRENCY,
     });
     readiness.register('probe-results-consumer', () => this.consumer.joined);
     this.results = new Counter({

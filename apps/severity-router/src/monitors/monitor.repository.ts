@@ -1,54 +1,125 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { INITIAL_STATE, type MonitorSettings, type MonitorState } from './monitor.aggregate';
+import type { SeverityPolicy } from './severity-policy';
+import { INITIAL_STATE, type MaintenanceWindow, type MonitorSettings, type MonitorState } from './monitor.aggregate';
+import { DEFAULT_SLO } from './slo';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface MonitorRef {
+  readonly tenantId: string;
+  /** The monitor's id or its slug. */
+  readonly ref: string;
+}
 
 export interface LoadedMonitor {
   readonly settings: MonitorSettings;
   readonly state: MonitorState;
 }
 
+interface LoadedRow {
+  id: string;
+  tenant_id: string;
+  slug: string;
+  url: string;
+  confirm_after: number;
+  recover_after: number;
+  severity_policy: SeverityPolicy | null;
+  slo: { target?: number; window_days?: number } | null;
+  tenant_policy: SeverityPolicy | null;
+  state: Partial<MonitorState> | null;
+  windows: Array<{ id: string; starts_at: string; ends_at: string }> | null;
+}
+
+/** The snapshot without fields at their initial value: about half the bytes for a healthy monitor. */
+function compactState(state: MonitorState): string {
+  const initial = INITIAL_STATE as unknown as Record<string, unknown>;
+  const top: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(state)) if (value !== initial[key]) top[key] = value;
+  return JSON.stringify(top);
+}
+
+export const refKey = (tenantId: string, ref: string) => `${tenantId}:${ref.toLowerCase()}`;
+
 @Injectable()
 export class MonitorRepository {
   /**
-   * Finds a monitor of this tenant by id or by slug (external producers often know only the
-   * slug) and locks its snapshot row for the transaction. Null when the tenant has no such monitor.
+   * Every monitor a batch names, in ONE statement: settings, the tenant's severity policy,
+   * maintenance windows, and the snapshot (row-locked for the transaction). Keys of the
+   * answer are `tenant:ref` for each ref that resolved (id or slug, within its tenant).
    */
-  async load(manager: EntityManager, tenantId: string, monitorRef: string): Promise<LoadedMonitor | null> {
-    if (!UUID.test(tenantId)) return null;
-    const column = UUID.test(monitorRef) ? 'id' : 'slug';
-    const [row] = await manager.query(
-      `SELECT id, slug, url, confirm_after, recover_after, severity_policy FROM monitors WHERE tenant_id = $1 AND ${column} = $2`,
-      [tenantId, monitorRef],
+  async loadMany(manager: EntityManager, refs: readonly MonitorRef[], reorderToleranceMs: number): Promise<Map<string, LoadedMonitor>> {
+    const byId: MonitorRef[] = [];
+    const bySlug: MonitorRef[] = [];
+    const seen = new Set<string>();
+    for (const r of refs) {
+      const key = refKey(r.tenantId, r.ref);
+      if (seen.has(key) || !UUID.test(r.tenantId)) continue;
+      seen.add(key);
+      (UUID.test(r.ref) ? byId : bySlug).push(r);
+    }
+    const out = new Map<string, LoadedMonitor>();
+    if (byId.length + bySlug.length === 0) return out;
+    const rows: LoadedRow[] = await manager.query(
+      `WITH wanted AS (
+         SELECT m.* FROM unnest($1::uuid[], $2::uuid[]) AS r(tenant_id, id) JOIN monitors m ON m.id = r.id AND m.tenant_id = r.tenant_id
+         UNION
+         SELECT m.* FROM unnest($3::uuid[], $4::text[]) AS r(tenant_id, slug) JOIN monitors m ON m.tenant_id = r.tenant_id AND m.slug = r.slug
+       )
+       SELECT w.id, w.tenant_id, w.slug, w.url, w.confirm_after, w.recover_after, w.severity_policy, w.slo,
+              ts.severity_policy AS tenant_policy, s.state, mw.windows
+       FROM wanted w
+       LEFT JOIN tenant_settings ts ON ts.tenant_id = w.tenant_id
+       LEFT JOIN LATERAL (
+         SELECT st.state FROM monitor_state st WHERE st.tenant_id = w.tenant_id::text AND st.monitor_id = w.id::text FOR UPDATE
+       ) s ON true
+       LEFT JOIN LATERAL (
+         SELECT json_agg(json_build_object('id', x.id, 'starts_at', x.starts_at, 'ends_at', x.ends_at) ORDER BY x.starts_at) AS windows
+         FROM maintenance_windows x WHERE x.monitor_id = w.id
+       ) mw ON true`,
+      [byId.map((r) => r.tenantId), byId.map((r) => r.ref), bySlug.map((r) => r.tenantId), bySlug.map((r) => r.ref)],
     );
-    if (!row) return null;
-    const [snapshot] = await manager.query(
-      'SELECT state FROM monitor_state WHERE tenant_id = $1 AND monitor_id = $2 FOR UPDATE',
-      [tenantId, row.id],
-    );
-    return {
-      settings: {
-        tenantId,
-        monitorId: row.id,
-        slug: row.slug,
-        url: row.url,
-        confirmAfter: row.confirm_after,
-        recoverAfter: row.recover_after,
-        severityPolicy: row.severity_policy,
-      },
-      state: snapshot ? { ...INITIAL_STATE, ...(snapshot.state as MonitorState) } : INITIAL_STATE,
-    };
+    for (const row of rows) {
+      const loaded: LoadedMonitor = {
+        settings: {
+          tenantId: row.tenant_id,
+          monitorId: row.id,
+          slug: row.slug,
+          url: row.url,
+          confirmAfter: row.confirm_after,
+          recoverAfter: row.recover_after,
+          severityPolicy: row.severity_policy ?? undefined,
+          tenantSeverityPolicy: row.tenant_policy ?? undefined,
+          slo: { target: row.slo?.target ?? DEFAULT_SLO.target, windowDays: row.slo?.window_days ?? DEFAULT_SLO.windowDays },
+          maintenanceWindows: (row.windows ?? []).map(
+            (w): MaintenanceWindow => ({ id: w.id, startsAt: new Date(w.starts_at).toISOString(), endsAt: new Date(w.ends_at).toISOString() }),
+          ),
+          reorderToleranceMs,
+        },
+        state: row.state ? { ...INITIAL_STATE, ...row.state } : INITIAL_STATE,
+      };
+      out.set(refKey(row.tenant_id, row.id), loaded);
+      out.set(refKey(row.tenant_id, row.slug), loaded);
+    }
+    return out;
   }
 
-  async saveSnapshot(manager: EntityManager, settings: MonitorSettings, state: MonitorState): Promise<void> {
+  /** Every changed snapshot in ONE statement. */
+  async saveSnapshots(manager: EntityManager, snapshots: ReadonlyArray<{ settings: MonitorSettings; state: MonitorState }>): Promise<void> {
+    if (snapshots.length === 0) return;
     await manager.query(
       `INSERT INTO monitor_state (tenant_id, monitor_id, stream_version, state, last_probe_at, updated_at)
-       VALUES ($1, $2, $3, $4::jsonb, $5, now())
+       SELECT t, m, v, s, p, now() FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[], $5::timestamptz[]) AS x(t, m, v, s, p)
        ON CONFLICT (tenant_id, monitor_id)
        DO UPDATE SET stream_version = EXCLUDED.stream_version, state = EXCLUDED.state,
                      last_probe_at = EXCLUDED.last_probe_at, updated_at = now()`,
-      [settings.tenantId, settings.monitorId, state.version, JSON.stringify(state), state.lastObservedAt],
+      [
+        snapshots.map((x) => x.settings.tenantId),
+        snapshots.map((x) => x.settings.monitorId),
+        snapshots.map((x) => x.state.version),
+        snapshots.map((x) => compactState(x.state)),
+        snapshots.map((x) => x.state.lastObservedAt),
+      ],
     );
   }
 }

@@ -17,6 +17,8 @@ export class MonitorEntity {
   /** Failure layer → severity overrides for this monitor. */
   @Column('jsonb') severity_policy!: Record<string, string>;
   @Column('jsonb') headers!: Record<string, string>;
+  /** Availability objective: `{target, window_days}`; empty means 99.9 % over 30 days. */
+  @Column('jsonb', { default: {} }) slo!: { target?: number; window_days?: number };
   @CreateDateColumn({ type: 'timestamptz' }) created_at!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated_at!: Date;
 }

@@ -14,6 +14,7 @@ export class IncidentEntity {
   @Column('timestamptz', { nullable: true }) resolved_at!: Date | null;
   @Column('integer') probe_count!: number;
   @Column('text', { nullable: true }) last_error!: string | null;
+  @Column('timestamptz', { nullable: true }) escalated_at!: Date | null;
 }
 
 export type DeliveryStatus =

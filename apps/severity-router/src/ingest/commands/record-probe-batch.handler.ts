@@ -3,30 +3,23 @@ import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
 import { HEADERS, monitorStreamId, topicNames } from '@tocsin/contracts';
-import {
-  enqueueOutbox,
-  EventStore,
-  freshRecords,
-  markProcessedMany,
-  storeOffset,
-  type NewEvent,
-  type OutboxMessage,
-} from '@tocsin/event-store';
+import { enqueueOutbox, EventStore, freshRecords, storeOffset, type OutboxMessage, type StreamAppend } from '@tocsin/event-store';
+import type { ConsumedBatch, ConsumedRecord } from '@tocsin/kafka';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
 import { alertFromEvent, alertOutboxMessage } from '../../incidents/alert-from-event';
-import { projectIncident } from '../../incidents/incident.projection';
 import { IncidentChanged } from '../../incidents/incident-changed.event';
-import { recordProbe, type MonitorSettings, type MonitorState } from '../../monitors/monitor.aggregate';
-import { MonitorRepository } from '../../monitors/monitor.repository';
+import { recordProbe, type MonitorEvent, type MonitorSettings, type MonitorState } from '../../monitors/monitor.aggregate';
+import { MonitorRepository, refKey } from '../../monitors/monitor.repository';
+import { projectMonitorEvents } from '../../projections/monitor.projections';
 import { parseProbeRecord } from '../parse-probe-record';
-import type { ConsumedBatch, ConsumedRecord } from '@tocsin/kafka';
 import { RecordProbeBatchCommand, type BatchOutcome } from './record-probe-batch.command';
 
 interface Working {
   readonly settings: MonitorSettings;
   readonly baseVersion: number;
+  readonly initial: MonitorState;
   state: MonitorState;
-  pending: Array<NewEvent & { causationId: string }>;
+  pending: Array<{ event: MonitorEvent; causationId: string }>;
 }
 
 export class StreamConflictError extends Error {
@@ -35,11 +28,18 @@ export class StreamConflictError extends Error {
 
 export const ROUTER_GROUP = (namespace: string) => `${namespace}tocsin.severity-router`;
 
+/**
+ * Applies a partition's batch in one transaction with a fixed number of statements,
+ * however many records it holds: read the stored offset, load every monitor named (with
+ * snapshots), then one events insert, one snapshot upsert, one outbox insert and the new
+ * offset. Projections add a statement per incident transition, which are rare.
+ */
 @CommandHandler(RecordProbeBatchCommand)
 export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatchCommand, BatchOutcome> {
   private readonly logger = new Logger(RecordProbeBatchHandler.name);
   private readonly group: string;
   private readonly topics;
+  private readonly reorderToleranceMs: number;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -50,12 +50,14 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
   ) {
     this.group = ROUTER_GROUP(config.TOCSIN_TOPIC_NAMESPACE);
     this.topics = topicNames(config.TOCSIN_TOPIC_NAMESPACE);
+    this.reorderToleranceMs = config.TOCSIN_REORDER_TOLERANCE_MS;
   }
 
   async execute({ batch }: RecordProbeBatchCommand): Promise<BatchOutcome> {
     const changed: IncidentChanged[] = [];
     const scope = { group: this.group, clusterId: batch.clusterId, topic: batch.topic, partition: batch.partition };
     const outcome = await this.dataSource.transaction(async (manager) => {
+      changed.length = 0;
       const { fresh, replayed, staleOffset } = await freshRecords(manager, scope, batch.records, batch.highWatermark);
       if (staleOffset !== undefined) {
         this.logger.warn(`${batch.topic}[${batch.partition}]: stored offset ${staleOffset} is past the end (${batch.highWatermark}); the topic was re-created, starting over`);
@@ -75,18 +77,18 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     fresh: readonly ConsumedRecord[],
     changed: IncidentChanged[],
   ): Promise<Omit<BatchOutcome, 'replayed'>> {
-    const working = new Map<string, Working>();
     const outbox: OutboxMessage[] = [];
     let applied = 0;
     let duplicates = 0;
     let rejected = 0;
 
     const parsed = fresh.map((record) => ({ record, parsed: parseProbeRecord(record) }));
-    const firstSeen = await markProcessedMany(
+    const loaded = await this.monitors.loadMany(
       manager,
-      this.group,
-      parsed.flatMap(({ parsed: p }) => (p.ok ? [p.probe.event_id] : [])),
+      parsed.flatMap(({ parsed: p }) => (p.ok ? [{ tenantId: p.probe.tenant_id, ref: p.probe.monitor_id }] : [])),
+      this.reorderToleranceMs,
     );
+    const working = new Map<string, Working>();
     for (const { record, parsed: result } of parsed) {
       if (!result.ok) {
         rejected++;
@@ -94,72 +96,66 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
         continue;
       }
       const probe = result.probe;
-      // Each id counts once, even when a batch carries it twice.
-      if (!firstSeen.delete(probe.event_id)) {
-        duplicates++;
-        continue;
-      }
-      const monitor = await this.workingCopy(manager, working, probe.tenant_id, probe.monitor_id);
-      if (!monitor) {
+      const found = loaded.get(refKey(probe.tenant_id, probe.monitor_id));
+      if (!found) {
         rejected++;
         outbox.push(this.deadLetter(batch, record, `unknown monitor "${probe.monitor_id}" for tenant "${probe.tenant_id}"`));
         continue;
       }
+      const id = `${found.settings.tenantId}:${found.settings.monitorId}`;
+      let monitor = working.get(id);
+      if (!monitor) {
+        monitor = { settings: found.settings, baseVersion: found.state.version, initial: found.state, state: found.state, pending: [] };
+        working.set(id, monitor);
+      }
+      // Replays (an id in the snapshot's window) and results too late to place are dropped here.
       const decision = recordProbe(monitor.state, probe, monitor.settings);
+      if (!decision.accepted) {
+        duplicates++;
+        continue;
+      }
       monitor.state = decision.state;
-      monitor.pending.push(...decision.events.map((e) => ({ ...e, causationId: probe.event_id })));
+      monitor.pending.push(...decision.events.map((event) => ({ event, causationId: probe.event_id })));
       applied++;
     }
 
-    let alerts = 0;
-    for (const monitor of new Set(working.values())) {
+    const appends: StreamAppend[] = [];
+    for (const monitor of working.values()) {
+      if (monitor.pending.length === 0) continue;
       const { tenantId, monitorId } = monitor.settings;
-      for (const [index, event] of monitor.pending.entries()) {
-        const result = await this.store.append(
-          manager,
-          monitorStreamId(tenantId, monitorId),
-          monitor.baseVersion + index,
-          [event],
-          { tenant_id: tenantId, causation_id: event.causationId, correlation_id: event.causationId },
-        );
-        if (!result.ok) throw new StreamConflictError(`monitor stream ${monitorId} moved to ${result.actualVersion}`);
-        for (const storedEvent of result.events) {
-          await projectIncident(manager, tenantId, monitorId, storedEvent);
-          const alert = alertFromEvent(storedEvent, tenantId, monitorId);
-          if (alert) {
-            outbox.push(alertOutboxMessage(this.topics.alerts, alert));
-            changed.push(new IncidentChanged(alert));
-            alerts++;
-          }
-        }
-      }
-      await this.monitors.saveSnapshot(manager, monitor.settings, monitor.state);
+      appends.push({
+        streamId: monitorStreamId(tenantId, monitorId),
+        expectedVersion: monitor.baseVersion,
+        events: monitor.pending.map((p) => p.event),
+        metadata: monitor.pending.map((p) => ({
+          tenant_id: tenantId,
+          monitor_id: monitorId,
+          causation_id: p.causationId,
+          correlation_id: p.causationId,
+        })),
+      });
     }
+    const appended = await this.store.appendMany(manager, appends);
+    if (!appended.ok) throw new StreamConflictError(`monitor streams moved meanwhile: ${appended.streamIds.join(', ')}`);
+
+    await projectMonitorEvents(manager, appended.events);
+    let alerts = 0;
+    for (const stored of appended.events) {
+      const tenantId = stored.metadata.tenant_id;
+      const monitorId = String(stored.metadata.monitor_id);
+      const alert = alertFromEvent(stored, tenantId, monitorId);
+      if (alert) {
+        outbox.push(alertOutboxMessage(this.topics.alerts, alert));
+        changed.push(new IncidentChanged(alert));
+        alerts++;
+      }
+    }
+    await this.monitors.saveSnapshots(
+      manager,
+      [...working.values()].filter((m) => m.state !== m.initial),
+    );
     await enqueueOutbox(manager, outbox);
     return { applied, duplicates, rejected, alerts };
-  }
-
-  private async workingCopy(
-    manager: EntityManager,
-    working: Map<string, Working>,
-    tenantId: string,
-    monitorRef: string,
-  ): Promise<Working | null> {
-    const cacheKey = `${tenantId}:${monitorRef}`;
-    const cached = working.get(cacheKey);
-    if (cached) return cached;
-    const loaded = await this.monitors.load(manager, tenantId, monitorRef);
-    if (!loaded) return null;
-    const byId = `${tenantId}:${loaded.settings.monitorId}`;
-    const existing = working.get(byId);
-    if (existing) {
-      working.set(cacheKey, existing);
-      return existing;
-    }
-    const copy: Working = { settings: loaded.settings, baseVersion: loaded.state.version, state: loaded.state, pending: [] };
-    working.set(byId, copy);
-    working.set(cacheKey, copy);
-    return copy;
   }
 
   private deadLetter(batch: ConsumedBatch, record: ConsumedRecord, reason: string): OutboxMessage {
