@@ -1036,6 +1036,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
             };
             header?: never;
             path?: never;
@@ -1166,6 +1167,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
                 prefix?: string;
             };
             header?: never;
@@ -1322,6 +1324,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
             };
             header?: never;
             path?: never;
@@ -1575,6 +1578,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
             };
             header?: never;
             path: {
@@ -1812,6 +1816,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
             };
             header?: never;
             path?: never;
@@ -2062,6 +2067,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
                 status?: "pending" | "in_flight" | "retrying" | "delivered" | "failed" | "dead_lettered" | "skipped";
             };
             header?: never;
@@ -2335,6 +2341,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
                 status?: "open" | "resolved";
             };
             header?: never;
@@ -2466,6 +2473,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
             };
             header?: never;
             path?: never;
@@ -2608,6 +2616,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                order?: "asc" | "desc";
             };
             header?: never;
             path: {
