@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTocsinClient, ok } from '@tocsin/client';
-import { WebhookReceiver } from '@tocsin/testing';
+import { WebhookReceiver, waitFor } from '@tocsin/testing';
 import { ADMIN_TOKEN, startApiProcess, startStack, type ApiProcess, type Stack } from '../src';
 
 const BIN = resolve(__dirname, '../../apps/cli/bin/tocsin.js');
@@ -55,7 +55,7 @@ describe('the tocsin CLI against a real API process', () => {
     await stack?.close();
   });
 
-  it('creates a monitor and an endpoint, shown as tables and as JSON', async () => {
+  it('creates a monitor and an endpoint, sends a test webhook, lists and redelivers it', async () => {
     const monitor = json<{ id: string; slug: string; tenant_id: string }>(
       await tocsin(env, ['monitors', 'create', '--slug', 'cli-mcp', '--name', 'CLI MCP', '--url', 'http://127.0.0.1:9/mcp', '--interval', '30', '--json']),
     );
@@ -67,6 +67,28 @@ describe('the tocsin CLI against a real API process', () => {
     const endpoint = json<{ id: string; secret: string }>(await tocsin(env, ['endpoints', 'create', '--name', 'cli-hook', '--url', receiver.url, '--json']));
     expect(endpoint.secret).toMatch(/^whsec_/);
 
+    const queued = json<{ delivery_id: string }>(await tocsin(env, ['endpoints', 'test', endpoint.id, '--json']));
+    await waitFor(() => receiver.received.length === 1, { description: 'the test webhook at the receiver', timeoutMs: 30_000 });
+    expect(receiver.received[0]!.headers['webhook-id']).toBe(queued.delivery_id);
+
+    const delivered = await waitFor(
+      async () => {
+        const list = json<{ data: Array<{ id: string; status: string; event: string }> }>(await tocsin(env, ['deliveries', 'list', '--json']));
+        const found = list.data.find((d) => d.id === queued.delivery_id);
+        return found?.status === 'delivered' ? found : undefined;
+      },
+      { description: 'the delivery listed as delivered', timeoutMs: 30_000 },
+    );
+    expect(delivered.event).toBe('webhook.test');
+    const people = await tocsin(env, ['deliveries', 'list', '--endpoint', endpoint.id]);
+    expect(people.stdout).toContain(queued.delivery_id);
+
+    expect((await tocsin(env, ['deliveries', 'redeliver', queued.delivery_id, '--json'])).code).toBe(0);
+    await waitFor(() => receiver.received.length === 2, { description: 'the redelivery at the receiver', timeoutMs: 30_000 });
+    expect(receiver.received[1]!.headers['webhook-id']).toBe(queued.delivery_id);
+
+    const shown = json<{ id: string; attempts: unknown[] }>(await tocsin(env, ['deliveries', 'show', queued.delivery_id, '--json']));
+    expect(shown.attempts.length).toBeGreaterThanOrEqual(1);
   });
 
   it('exits 1 with the API\'s reason when a request is refused', async () => {

@@ -89,6 +89,7 @@ describe("tenant isolation: tenant B's key against tenant A's ids on every /v1 r
   /** Bodies the schema's minimal sample does not satisfy (a rule beyond the schema). */
   const BODIES: Record<string, unknown> = {
     'POST /v1/monitors/{id}/maintenance': { ends_at: new Date(Date.now() + 3_600_000).toISOString(), reason: 'isolation' },
+    'POST /v1/endpoints/{id}/replay': { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString(), dry_run: false },
   };
 
   const call = (route: DocumentedRoute, path: string) =>
