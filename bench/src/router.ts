@@ -108,7 +108,9 @@ async function main(): Promise<void> {
     await bare.disconnect();
     const bareRate = total / ((bareLast - bareFirst) / 1000);
 
-    router = spawn(process.execPath, [path.join(ROOT, 'apps/severity-router/dist/main.js')], {
+    // BENCH_CPU_PROFILE_DIR=<dir> writes the router's CPU profile there (node --cpu-prof).
+    const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROFILE_DIR] : [];
+    router = spawn(process.execPath, [...profile, path.join(ROOT, 'apps/severity-router/dist/main.js')], {
       env: {
         ...process.env,
         DATABASE_URL: database.url,
