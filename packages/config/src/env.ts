@@ -4,12 +4,15 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Where the apps (and the operator commands) find Postgres when DATABASE_URL is unset: the local one. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tocsin';
+
 /** Every variable Tocsin reads, validated once at boot; a bad one stops start-up by name. */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/tocsin'),
+  DATABASE_URL: z.url().default(DEFAULT_DATABASE_URL),
   KAFKA_BROKERS: z
     .string()
     .min(1)
