@@ -40,14 +40,16 @@ export class Context {
 
   /** Runs a request under a spinner (on a terminal, and never with --json), answering its data. */
   async call<T>(label: string, request: () => Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+    return this.task(label, () => ok(request()));
+  }
+
+  /** Runs any work under a spinner (on a terminal, and never with --json). */
+  async task<T>(label: string, work: () => Promise<T>): Promise<T> {
     const spinner = this.json || !process.stderr.isTTY ? undefined : (await import('ora')).default({ text: label, stream: process.stderr }).start();
     try {
-      const data = await ok(request());
+      return await work();
+    } finally {
       spinner?.stop();
-      return data;
-    } catch (err) {
-      spinner?.stop();
-      throw err;
     }
   }
 

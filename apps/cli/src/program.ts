@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { BodyOf } from '@tocsin/client';
+import { admin } from './admin';
 import { collect, Context, defined, headers, int, parseJson, readData, readFile, UsageError } from './context';
 
 const MONITOR_COLUMNS = ['id', 'slug', 'name', 'kind', 'url', 'interval_seconds'];
@@ -452,5 +453,6 @@ export function buildProgram(version: string): Command {
   keys(program);
   tenant(program);
   probeResults(program);
+  admin(program);
   return program;
 }
