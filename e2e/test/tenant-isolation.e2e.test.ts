@@ -61,8 +61,10 @@ describe('isolation between tenants', () => {
     await waitFor(() => hanging.received.length > 0, { description: 'tenant A hanging' });
     const beside = await tenantB('beside a hanging tenant');
 
-    // Under 2 s; on a machine too loaded for that, no slower than B's own load alone.
-    expect(beside).toBeLessThan(Math.max(2000, alone * 1.5 + 250));
+    // The bound: B's p99 under 2 s while A hangs, and no worse than B alone by
+    // more than noise (500 ms measured beside 740 ms alone on the 2-core machine).
+    expect(beside).toBeLessThan(2000);
+    expect(beside).toBeLessThan(alone * 1.5 + 250);
     // The hung endpoint never held more than its own slots.
     expect(hanging.received.length).toBeLessThanOrEqual(stack.config.TOCSIN_ENDPOINT_CONCURRENCY);
   });

@@ -26,7 +26,7 @@ export const envSchema = z.object({
   TOCSIN_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(30),
   TOCSIN_DASHBOARD_URL: z.url().default('http://127.0.0.1:8080'),
   TOCSIN_MIGRATE_ON_BOOT: bool.default(true),
-  TOCSIN_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(256),
+  TOCSIN_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(512),
   /** Attempts in flight to one endpoint at a time; one slow endpoint holds only these. */
   TOCSIN_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(16),
   /** Consecutive retriable failures (5xx, timeouts, connection errors) that open an endpoint's breaker. */

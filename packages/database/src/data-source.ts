@@ -18,6 +18,7 @@ import { RouterIncidentModel1764300000000 } from './migrations/1764300000000-rou
 import { EndpointOperations1764400000000 } from './migrations/1764400000000-endpoint-operations';
 import { ApiKeyRevocation1764500000000 } from './migrations/1764500000000-api-key-revocation';
 import { ConsoleListIndexes1764600000000 } from './migrations/1764600000000-console-list-indexes';
+import { TrimDeliveryIndexes1764700000000 } from './migrations/1764700000000-trim-delivery-indexes';
 
 export const ENTITIES = [
   TenantEntity,
@@ -45,6 +46,7 @@ export const MIGRATIONS = [
   EndpointOperations1764400000000,
   ApiKeyRevocation1764500000000,
   ConsoleListIndexes1764600000000,
+  TrimDeliveryIndexes1764700000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

@@ -24,28 +24,32 @@ export interface NewDelivery {
  */
 export async function enqueueDeliveries(manager: EntityManager, deliveries: readonly NewDelivery[]): Promise<string[]> {
   if (deliveries.length === 0) return [];
-  const col = <T>(f: (d: NewDelivery) => T) => deliveries.map(f);
   const rows: Array<{ id: string }> = await manager.query(
     `INSERT INTO deliveries (id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body, status,
                              next_attempt_at, stream_version)
-     SELECT id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body::jsonb,
+     SELECT id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body,
             CASE WHEN skipped THEN 'skipped' ELSE 'pending' END,
             CASE WHEN skipped THEN NULL ELSE clock_timestamp() END,
             CASE WHEN skipped THEN 2 ELSE 1 END
-     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[], $8::text[], $9::bool[])
-          AS t(id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body, skipped)
+     FROM jsonb_to_recordset($1::jsonb)
+          AS t(id uuid, tenant_id uuid, endpoint_id uuid, alert_event_id uuid, event_type text, dedup_key text, sequence int,
+               body jsonb, skipped bool)
      ON CONFLICT (id) DO NOTHING
      RETURNING id`,
     [
-      col((d) => d.id),
-      col((d) => d.tenantId),
-      col((d) => d.endpointId),
-      col((d) => d.alertEventId),
-      col((d) => d.event),
-      col((d) => d.dedupKey),
-      col((d) => d.sequence),
-      col((d) => JSON.stringify(d.body)),
-      col((d) => d.skipReason !== undefined),
+      JSON.stringify(
+        deliveries.map((d) => ({
+          id: d.id,
+          tenant_id: d.tenantId,
+          endpoint_id: d.endpointId,
+          alert_event_id: d.alertEventId,
+          event_type: d.event,
+          dedup_key: d.dedupKey,
+          sequence: d.sequence,
+          body: d.body,
+          skipped: d.skipReason !== undefined,
+        })),
+      ),
     ],
   );
   const created = new Set(rows.map((r) => r.id));

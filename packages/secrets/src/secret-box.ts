@@ -55,9 +55,13 @@ export function parseEncryptionKeys(value: string): EncryptionKey[] {
   return keys;
 }
 
+/** Opened values kept per sealed string: the dispatcher opens an endpoint's secret on every attempt. */
+const OPENED_CACHE_SIZE = 1_000;
+
 export class SecretBox {
   private readonly keys: ReadonlyMap<string, Buffer>;
   private readonly current: EncryptionKey;
+  private readonly opened = new Map<string, string>();
 
   constructor(keys: readonly EncryptionKey[]) {
     const [current] = keys;
@@ -82,7 +86,17 @@ export class SecretBox {
     return `${SEALED_PREFIX}${this.current.id}:${iv.toString('base64url')}:${tag.toString('base64url')}:${ciphertext.toString('base64url')}`;
   }
 
+  /** The plaintext of a sealed value; the same sealed string opens from memory the next time. */
   open(sealed: string): string {
+    const cached = this.opened.get(sealed);
+    if (cached !== undefined) return cached;
+    const plaintext = this.decrypt(sealed);
+    if (this.opened.size >= OPENED_CACHE_SIZE) this.opened.delete(this.opened.keys().next().value!);
+    this.opened.set(sealed, plaintext);
+    return plaintext;
+  }
+
+  private decrypt(sealed: string): string {
     const parts = parseSealed(sealed);
     const key = this.keys.get(parts.keyId);
     if (key === undefined) {

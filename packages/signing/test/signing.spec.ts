@@ -12,6 +12,16 @@ describe('signWebhook', () => {
     expect(new Webhook(secret).verify(body, { ...headers })).toEqual(JSON.parse(body));
   });
 
+  it('matches the reference library byte for byte, multi-byte bodies included', () => {
+    const secret = generateWebhookSecret();
+    const unicode = JSON.stringify({ last_error: 'délai dépassé — 接続 ✓', n: 1 });
+    for (const text of [body, unicode, '']) {
+      const headers = signWebhook({ webhookId: 'msg_ref', timestamp, body: text, secrets: [secret] });
+      expect(headers['webhook-signature']).toBe(new Webhook(secret).sign('msg_ref', timestamp, text));
+      expect(headers['webhook-timestamp']).toBe(String(Math.floor(timestamp.getTime() / 1000)));
+    }
+  });
+
   it('signs with every secret during a rotation overlap', () => {
     const [newer, older] = [generateWebhookSecret(), generateWebhookSecret()];
     const headers = signWebhook({ webhookId: 'msg_2', timestamp, body, secrets: [newer, older] });

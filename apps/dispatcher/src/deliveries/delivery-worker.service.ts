@@ -23,12 +23,34 @@ import { DeliveryRepository, type DeliveryRecord, type DeliveryUpdate } from './
 const SNIPPET_CHARS = 512;
 /** Outcomes written in one transaction at most; more wait for the next flush. */
 const MAX_FLUSH = 500;
+/**
+ * While other attempts are still waiting on their receivers, a flush waits up to this
+ * long for them (or for COALESCE_AT outcomes), so one transaction records many outcomes
+ * instead of the first one alone.
+ */
+const COALESCE_MS = 5;
+const COALESCE_AT = 128;
+/** Flush transactions that may run at once, each for its own share of the endpoints. */
+const FLUSH_LANES = 2;
+/** A claim waits for 1/CLAIM_FRACTION of the slots to be free while outcomes are being written. */
+const CLAIM_FRACTION = 8;
 const REAP_EVERY_MS = 2_000;
 const PURGE_EVERY_MS = 10 * 60_000;
 
 interface Claimed {
   readonly delivery: DeliveryEntity;
   readonly endpoint: EndpointEntity;
+}
+
+interface FlushLane {
+  readonly pending: Finished[];
+  running: Promise<void> | null;
+  timer: NodeJS.Timeout | null;
+}
+
+/** The flush lane of an endpoint: a stable spread of endpoint ids over the lanes. */
+function laneOf(endpointId: string): number {
+  return parseInt(endpointId.slice(0, 8), 16) % FLUSH_LANES;
 }
 
 interface Finished {
@@ -52,9 +74,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private readonly inFlight = new Set<Promise<void>>();
   private readonly attempts: Counter<'outcome'>;
   private readonly latency: Histogram;
-  private pending: Finished[] = [];
-  private flushing: Promise<void> | null = null;
-  private claiming: Promise<void> = Promise.resolve();
+  /** Outcomes waiting to be written, in lanes by endpoint: see scheduleFlush. */
+  private readonly lanes: FlushLane[] = Array.from({ length: FLUSH_LANES }, () => ({ pending: [], running: null, timer: null }));
+  /** Outcomes waiting or inside a flush transaction right now. */
+  private unwritten = 0;
   private stopping = false;
   private lastReap = 0;
   private lastPurge = Date.now();
@@ -96,23 +119,17 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private async claimAndSend(): Promise<boolean> {
     await this.housekeeping();
     const free = this.config.TOCSIN_DISPATCH_CONCURRENCY - this.inFlight.size;
-    if (free <= 0) return false;
-    const claimed = await this.exclusive(() => this.dataSource.transaction((manager) => this.claim(manager, free)));
+    // A claim costs about the same for a few rows as for hundreds: while outcomes are
+    // being written (each flush nudges the loop again when it commits), let freed slots
+    // gather. Slots held by slow receivers never hold a claim back.
+    const moreFreeSoon = this.unwritten > 0;
+    if (free <= 0 || (free < this.config.TOCSIN_DISPATCH_CONCURRENCY / CLAIM_FRACTION && moreFreeSoon)) return false;
+    // Claims run one at a time in this process (the loop never overlaps its ticks): each
+    // counts the endpoints' free slots from the rows in flight, so two overlapping claims
+    // could hand out the same slot twice.
+    const claimed = await this.dataSource.transaction((manager) => this.claim(manager, free));
     this.launch(claimed);
     return claimed.length > 0 && claimed.length === free;
-  }
-
-  /**
-   * Claims run one at a time in this process: each counts the endpoints' free slots from
-   * the rows in flight, so two overlapping claims could hand out the same slot twice.
-   */
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.claiming.then(work, work);
-    this.claiming = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
   }
 
   private launch(claimed: readonly Claimed[]): void {
@@ -121,7 +138,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
         this.logger.error(`attempt of delivery ${work.delivery.id} failed to record; its lease will expire: ${err.message}`),
       );
       this.inFlight.add(running);
-      // The flush that records this attempt claims its slot's next delivery.
       void running.finally(() => this.inFlight.delete(running));
     }
   }
@@ -195,7 +211,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     const [events, update] = outcomeEvents(delivery, verdict, response, Buffer.byteLength(body), finishedAt);
     this.logger.debug(`delivery ${delivery.id} attempt ${delivery.attempts} → ${verdict.kind} to endpoint ${endpoint.id}`);
     await new Promise<void>((done, failed) => {
-      this.pending.push({
+      const lane = this.lanes[laneOf(endpoint.id)]!;
+      this.unwritten++;
+      lane.pending.push({
         record: { delivery, events, update },
         attempt: {
           endpointId: endpoint.id,
@@ -209,46 +227,67 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
         done,
         failed,
       });
-      this.scheduleFlush();
+      this.scheduleFlush(lane);
     });
   }
 
-  /** One flush at a time; outcomes that finish meanwhile wait and go in the next one together. */
-  private scheduleFlush(): void {
-    if (this.flushing) return;
-    this.flushing = (async () => {
-      while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, MAX_FLUSH);
+  /**
+   * Outcomes are written in batches by FLUSH_LANES transactions at once, one batch is
+   * recorded while the next is gathered. Each endpoint belongs to one lane, so two lanes
+   * never wait on each other's endpoint locks (the health projection holds them to
+   * commit). A lane flushes at once when no attempt is waiting on its receiver, else
+   * after COALESCE_MS or COALESCE_AT outcomes, whichever comes first.
+   */
+  private scheduleFlush(lane: FlushLane): void {
+    if (lane.running) return;
+    const awaitingReceivers = this.inFlight.size - this.unwritten;
+    if (awaitingReceivers > 0 && lane.pending.length < COALESCE_AT && !this.stopping) {
+      lane.timer ??= setTimeout(() => {
+        lane.timer = null;
+        this.startFlush(lane);
+      }, COALESCE_MS);
+      return;
+    }
+    this.startFlush(lane);
+  }
+
+  private startFlush(lane: FlushLane): void {
+    if (lane.timer) {
+      clearTimeout(lane.timer);
+      lane.timer = null;
+    }
+    if (lane.running || lane.pending.length === 0) return;
+    lane.running = (async () => {
+      while (lane.pending.length > 0) {
+        const batch = lane.pending.splice(0, MAX_FLUSH);
         try {
-          // The slots these outcomes free are claimed again in the same transaction: one
-          // round trip to the database per turn of the queue, not two.
-          const next = await this.exclusive(() =>
-            this.dataSource.transaction(async (manager) => {
-              const written = await this.deliveries.record(manager, batch.map((f) => f.record));
-              await this.health.record(
-                manager,
-                batch.filter((f) => written.has(f.record.delivery.id)).map((f) => f.attempt),
-              );
-              const free = !this.stopping ? this.config.TOCSIN_DISPATCH_CONCURRENCY - this.inFlight.size + batch.length : 0;
-              return free > 0 ? this.claim(manager, free) : [];
-            }),
-          );
+          await this.dataSource.transaction(async (manager) => {
+            const written = await this.deliveries.record(manager, batch.map((f) => f.record));
+            await this.health.record(
+              manager,
+              batch.filter((f) => written.has(f.record.delivery.id)).map((f) => f.attempt),
+            );
+          });
           for (const f of batch) f.done();
-          this.launch(next);
         } catch (err) {
           for (const f of batch) f.failed(err as Error);
+        } finally {
+          this.unwritten -= batch.length;
         }
+        // The slots these outcomes freed are claimed again straight away.
+        if (!this.stopping) this.loop.nudge();
       }
     })().finally(() => {
-      this.flushing = null;
+      lane.running = null;
     });
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.loop.stop();
+    this.lanes.forEach((lane) => this.startFlush(lane));
     await Promise.allSettled([...this.inFlight]);
-    await this.flushing;
+    await Promise.allSettled(this.lanes.map((lane) => lane.running));
     await this.client.close();
   }
 }

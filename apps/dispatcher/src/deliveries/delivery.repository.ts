@@ -33,7 +33,10 @@ export class DeliveryRepository {
    * the delivered history never matters:
    * - a skip scan finds the endpoints with queued work (one index probe per endpoint);
    * - each takes at most its free slots (`perEndpoint` minus what it has in flight; one
-   *   half-open probe when its breaker's cooldown is over; none while it is open);
+   *   half-open probe when its breaker's cooldown is over; none while it is open), and at
+   *   most its share of `limit` (limit / busy endpoints), so the query reads about as
+   *   many rows as it claims, not every endpoint's full slots; the next claim (each flush
+   *   triggers one) takes what a short endpoint left over;
    * - a `downtime_resolved` never goes before its `downtime_started` on the same endpoint;
    * - tenants take turns: every tenant's first pick comes before any tenant's second.
    * Claiming bumps the stream version: the caller appends exactly one event per row.
@@ -53,7 +56,8 @@ export class DeliveryRepository {
                      WHEN s.breaker_state = 'open' THEN 1
                      ELSE $2::int END
                 - (SELECT count(*) FROM deliveries f
-                   WHERE f.status = 'in_flight' AND f.endpoint_id = b.endpoint_id AND f.lease_until >= now())::int AS free
+                   WHERE f.status = 'in_flight' AND f.endpoint_id = b.endpoint_id AND f.lease_until >= now())::int AS free,
+                ceil($1::float8 / count(*) OVER ())::int AS share
          FROM busy b LEFT JOIN endpoint_stats s ON s.endpoint_id = b.endpoint_id
          WHERE b.endpoint_id IS NOT NULL
        ), due AS (
@@ -65,7 +69,7 @@ export class DeliveryRepository {
                              WHERE o.endpoint_id = d.endpoint_id AND o.dedup_key = d.dedup_key AND o.sequence < d.sequence
                                AND o.status IN ('pending', 'retrying', 'in_flight'))
            ORDER BY d.next_attempt_at, d.sequence
-           LIMIT GREATEST(slots.free, 0)
+           LIMIT GREATEST(LEAST(slots.free, slots.share), 0)
          ) c
        ), turns AS (
          SELECT id, tenant_id, next_attempt_at,
