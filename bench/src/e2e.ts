@@ -12,13 +12,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { HEADERS, topicNames, type ProbeResult } from '@tocsin/contracts';
-import { createTestDatabase, waitFor, WebhookReceiver } from '@tocsin/testing';
+import { appMainArgs, createTestDatabase, waitFor, WebhookReceiver } from '@tocsin/testing';
 
-const ROOT = path.resolve(__dirname, '../..');
 const ADMIN = `bench-admin-${randomBytes(8).toString('hex')}`;
 
 const { values } = parseArgs({
@@ -62,7 +60,7 @@ async function call<T>(method: string, url: string, token: string, body?: unknow
 }
 
 function startApp(name: string, port: number, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'apps', name, 'dist', 'main.js')], {
+  const child = spawn(process.execPath, appMainArgs(name), {
     env: { ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

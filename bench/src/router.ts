@@ -3,7 +3,8 @@
  * fresh topic first; then a bare kafkajs consumer reads them all, and then the built
  * severity-router (a separate process) applies them. Both are timed from the first record
  * handled to the last, on the same broker in the same run. The router's peak RSS is read
- * from /proc (VmHWM) at the end.
+ * from /proc (VmHWM) at the end. The router starts with the node flags it declares (its
+ * heap bound), as `npm start` and the manifests start it.
  *
  *   npm run bench:router -- --monitors 10000 --results 10
  */
@@ -11,14 +12,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { HEADERS, topicNames, type ProbeResult } from '@tocsin/contracts';
-import { createTestDatabase, waitFor } from '@tocsin/testing';
+import { appMainArgs, createTestDatabase, waitFor } from '@tocsin/testing';
 
-const ROOT = path.resolve(__dirname, '../..');
 const { values } = parseArgs({
   options: {
     monitors: { type: 'string', default: '10000' },
@@ -110,7 +109,7 @@ async function main(): Promise<void> {
 
     // BENCH_CPU_PROFILE_DIR=<dir> writes the router's CPU profile there (node --cpu-prof).
     const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROFILE_DIR] : [];
-    router = spawn(process.execPath, [...profile, path.join(ROOT, 'apps/severity-router/dist/main.js')], {
+    router = spawn(process.execPath, [...profile, ...appMainArgs('severity-router')], {
       env: {
         ...process.env,
         DATABASE_URL: database.url,

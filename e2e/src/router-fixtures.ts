@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { HEADERS, monitorKey, type ProbeResult } from '@tocsin/contracts';
-import { waitFor } from '@tocsin/testing';
+import { appMainArgs, waitFor } from '@tocsin/testing';
 
 /** Ids fixed across runs, so two databases fed the same records can be compared row for row. */
 export const FIXED_TENANT = '0b1d7e5c-0000-4000-8000-000000000001';
@@ -188,8 +187,7 @@ export async function readAlerts(brokers: string[], topic: string, expected: num
 
 /** The built router as a real process, so a test can SIGKILL it. */
 export function spawnRouter(env: Record<string, string>): ChildProcess {
-  const main = path.resolve(__dirname, '../../apps/severity-router/dist/main.js');
-  return spawn(process.execPath, [main], {
+  return spawn(process.execPath, appMainArgs('severity-router'), {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', TOCSIN_MIGRATE_ON_BOOT: 'false', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

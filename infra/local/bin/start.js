@@ -14,6 +14,11 @@ const APPS = [
 ];
 const LOG_DIR = path.join(ROOT, '.cache', 'logs');
 
+/** Node flags an app declares in its package.json ("tocsin": { "nodeOptions" }), e.g. a heap bound. */
+function appNodeOptions(name) {
+  return require(path.join(ROOT, 'apps', name, 'package.json')).tocsin?.nodeOptions ?? [];
+}
+
 async function waitReady(url, child, name, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -78,7 +83,7 @@ async function main() {
     say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
 
     for (const app of APPS) {
-      const child = spawnLogged(process.execPath, [path.join(ROOT, 'apps', app.name, 'dist', 'main.js')], {
+      const child = spawnLogged(process.execPath, [...appNodeOptions(app.name), path.join(ROOT, 'apps', app.name, 'dist', 'main.js')], {
         env: { ...env, PORT: String(app.port) },
         logFile: path.join(LOG_DIR, `${app.name}.log`),
       });

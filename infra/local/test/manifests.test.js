@@ -110,7 +110,10 @@ function loadEnvModule() {
 }
 const ENV = loadEnvModule();
 /** HOST is read straight from process.env by packages/runtime (listen address). */
-const ALLOWED_ENV = new Set([...Object.keys(ENV.envSchema.shape), 'HOST']);
+// NODE_OPTIONS is read by node itself: it carries the flags an app declares (see below).
+const ALLOWED_ENV = new Set([...Object.keys(ENV.envSchema.shape), 'HOST', 'NODE_OPTIONS']);
+/** The node flags an app declares in its package.json ("tocsin": { "nodeOptions" }), which npm start passes too. */
+const declaredNodeOptions = (app) => (require(path.join(REPO, 'apps', app, 'package.json')).tocsin?.nodeOptions ?? []).join(' ');
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -446,6 +449,11 @@ describe.each(APP_NAMES)('Deployment tocsin-%s', (app) => {
     expect(c.env.find((e) => e.name === 'KAFKA_CLIENT_ID').value).toBe(`tocsin-${app}`);
   });
 
+  test('NODE_OPTIONS carries exactly the node flags the app declares (e.g. the router\'s heap bound)', () => {
+    const value = container(app).env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    expect(value).toBe(declaredNodeOptions(app));
+  });
+
   test('Service tocsin-<app> selects these pods and targets the app port', () => {
     const svc = service(app);
     const d = deployment(app);
@@ -553,6 +561,10 @@ describe('compose.yaml', () => {
     test('healthcheck asks its own /health/ready', () => {
       const test = [].concat(svc().healthcheck.test).join(' ');
       expect(test).toContain(`127.0.0.1:${APPS[app].port}/health/ready`);
+    });
+
+    test('NODE_OPTIONS carries exactly the node flags the app declares', () => {
+      expect(composeEnv(svc()).NODE_OPTIONS ?? '').toBe(declaredNodeOptions(app));
     });
 
     test('env: only variables the apps read, wired to the compose Postgres and Kafka, accepted by the config schema', () => {

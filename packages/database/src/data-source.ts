@@ -19,6 +19,7 @@ import { EndpointOperations1764400000000 } from './migrations/1764400000000-endp
 import { ApiKeyRevocation1764500000000 } from './migrations/1764500000000-api-key-revocation';
 import { ConsoleListIndexes1764600000000 } from './migrations/1764600000000-console-list-indexes';
 import { TrimDeliveryIndexes1764700000000 } from './migrations/1764700000000-trim-delivery-indexes';
+import { MonitorStateFillfactor1764800000000 } from './migrations/1764800000000-monitor-state-fillfactor';
 
 export const ENTITIES = [
   TenantEntity,
@@ -47,6 +48,7 @@ export const MIGRATIONS = [
   ApiKeyRevocation1764500000000,
   ConsoleListIndexes1764600000000,
   TrimDeliveryIndexes1764700000000,
+  MonitorStateFillfactor1764800000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

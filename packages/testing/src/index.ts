@@ -3,3 +3,4 @@ export * from './postgres';
 export * from './wait';
 export * from './webhook-receiver';
 export * from './stateless-mcp-server';
+export * from './app-process';
