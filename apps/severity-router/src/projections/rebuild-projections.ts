@@ -9,7 +9,8 @@ export interface RebuildOutcome {
 
 /**
  * Empties the monitor read models and replays every monitor stream into them, in one
- * transaction: readers see the old rows until the new ones are complete.
+ * transaction: TRUNCATE locks the tables, so readers wait for the commit and then see
+ * the rebuilt rows, never empty tables.
  */
 export async function rebuildProjections(dataSource: DataSource): Promise<RebuildOutcome> {
   const store = new EventStore(dataSource);
