@@ -34,6 +34,8 @@ const { values } = parseArgs({
     alerts: { type: 'string', default: '100' },
     history: { type: 'string', default: '1000000' },
     concurrency: { type: 'string', default: '512' },
+    // Dispatcher processes sharing the queue (the Kubernetes manifests run 2).
+    replicas: { type: 'string', default: '1' },
     explain: { type: 'boolean', default: false },
   },
 });
@@ -41,6 +43,7 @@ const ENDPOINTS = Number(values.endpoints);
 const ALERTS = Number(values.alerts);
 const HISTORY = Number(values.history);
 const CONCURRENCY = Number(values.concurrency);
+const REPLICAS = Number(values.replicas);
 
 const RECEIVER = `
 const http = require('node:http');
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
   await db.connect();
   const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
-  let dispatcher: ChildProcess | undefined;
+  let dispatchers: ChildProcess[] = [];
   try {
     const tenantId = randomUUID();
     await db.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [tenantId, 'bench']);
@@ -103,26 +106,30 @@ async function main(): Promise<void> {
       );
     }
 
-    const port = await freePort();
-    // BENCH_CPU_PROFILE_DIR=<dir> writes the dispatcher's CPU profile there (node --cpu-prof).
+    // BENCH_CPU_PROFILE_DIR=<dir> writes each dispatcher's CPU profile there (node --cpu-prof).
     const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROFILE_DIR] : [];
-    dispatcher = spawn(process.execPath, [...profile, path.join(ROOT, 'apps/dispatcher/dist/main.js')], {
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        KAFKA_BROKERS: brokers.join(','),
-        TOCSIN_TOPIC_NAMESPACE: namespace,
-        TOCSIN_ENCRYPTION_KEY: encryptionKey,
-        TOCSIN_ALLOW_PRIVATE_URLS: 'true',
-        TOCSIN_MIGRATE_ON_BOOT: 'false',
-        TOCSIN_DISPATCH_CONCURRENCY: String(CONCURRENCY),
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'error',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, { timeoutMs: 120_000, description: 'dispatcher ready' });
+    for (let r = 0; r < REPLICAS; r++) {
+      const port = await freePort();
+      dispatchers.push(
+        spawn(process.execPath, [...profile, path.join(ROOT, 'apps/dispatcher/dist/main.js')], {
+          env: {
+            ...process.env,
+            DATABASE_URL: database.url,
+            KAFKA_BROKERS: brokers.join(','),
+            TOCSIN_TOPIC_NAMESPACE: namespace,
+            TOCSIN_ENCRYPTION_KEY: encryptionKey,
+            TOCSIN_ALLOW_PRIVATE_URLS: 'true',
+            TOCSIN_MIGRATE_ON_BOOT: 'false',
+            TOCSIN_DISPATCH_CONCURRENCY: String(CONCURRENCY),
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            LOG_LEVEL: 'error',
+          },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        }),
+      );
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, { timeoutMs: 120_000, description: 'dispatcher ready' });
+    }
 
     // Our figure: alerts produced → every delivery recorded delivered.
     await producer.connect();
@@ -185,9 +192,13 @@ async function main(): Promise<void> {
     );
     const bare = (performance.now() - bareStarted) / 1000;
     await agent.close();
-    dispatcher.kill('SIGTERM');
-    await new Promise((resolve) => dispatcher!.once('exit', resolve));
-    dispatcher = undefined;
+    await Promise.all(
+      dispatchers.map(async (child) => {
+        child.kill('SIGTERM');
+        if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+      }),
+    );
+    dispatchers = [];
 
     // The claim, on 1,000 due deliveries over the same endpoints: first with only this
     // run's history in the table, then with HISTORY more delivered rows.
@@ -268,7 +279,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
-        `endpoints: ${ENDPOINTS}, alerts: ${ALERTS}, webhooks: ${total}, dispatch concurrency: ${CONCURRENCY}`,
+        `endpoints: ${ENDPOINTS}, alerts: ${ALERTS}, webhooks: ${total}, dispatch concurrency: ${CONCURRENCY}, dispatcher processes: ${REPLICAS}`,
         `dispatcher: ${Math.round(total / ours)} deliveries/s (${total} in ${ours.toFixed(2)} s, ${events} delivery events in the log)`,
         `bare undici client: ${Math.round(total / bare)} requests/s (${total} in ${bare.toFixed(2)} s, same bodies, same receiver)`,
         `dispatcher / bare: ${((bare / ours) * 100).toFixed(1)} %`,
@@ -280,7 +291,7 @@ async function main(): Promise<void> {
       ].join('\n') + '\n',
     );
   } finally {
-    if (dispatcher) dispatcher.kill('SIGTERM');
+    for (const child of dispatchers) child.kill('SIGTERM');
     await producer.disconnect().catch(() => undefined);
     await db.end();
     receiver.child.kill('SIGTERM');

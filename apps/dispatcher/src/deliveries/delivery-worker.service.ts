@@ -34,6 +34,8 @@ const COALESCE_AT = 128;
 const FLUSH_LANES = 2;
 /** A claim waits for 1/CLAIM_FRACTION of the slots to be free while outcomes are being written. */
 const CLAIM_FRACTION = 8;
+/** The advisory lock every replica's claim takes (an arbitrary, fixed 64-bit key). */
+const CLAIM_LOCK_KEY = '7311042551';
 const REAP_EVERY_MS = 2_000;
 const PURGE_EVERY_MS = 10 * 60_000;
 
@@ -124,10 +126,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     // gather. Slots held by slow receivers never hold a claim back.
     const moreFreeSoon = this.unwritten > 0;
     if (free <= 0 || (free < this.config.TOCSIN_DISPATCH_CONCURRENCY / CLAIM_FRACTION && moreFreeSoon)) return false;
-    // Claims run one at a time in this process (the loop never overlaps its ticks): each
-    // counts the endpoints' free slots from the rows in flight, so two overlapping claims
-    // could hand out the same slot twice.
-    const claimed = await this.dataSource.transaction((manager) => this.claim(manager, free));
+    // Claims run one at a time: each counts the endpoints' free slots from the rows in
+    // flight, so two overlapping claims could hand out the same slot twice. In this process
+    // the loop never overlaps its ticks; across replicas a transaction-scoped advisory lock
+    // makes each claim see the previous one's committed rows.
+    const claimed = await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK_KEY]);
+      return this.claim(manager, free);
+    });
     this.launch(claimed);
     return claimed.length > 0 && claimed.length === free;
   }
