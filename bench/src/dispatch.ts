@@ -13,7 +13,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
@@ -24,9 +23,8 @@ import { dataSourceOptions } from '@tocsin/database';
 import { DeliveryRepository } from '@tocsin/dispatcher';
 import { generateEncryptionKey, SecretBox } from '@tocsin/secrets';
 import { generateWebhookSecret, signWebhook } from '@tocsin/signing';
-import { createTestDatabase, waitFor } from '@tocsin/testing';
+import { appMainArgs, createTestDatabase, waitFor } from '@tocsin/testing';
 
-const ROOT = path.resolve(__dirname, '../..');
 
 const { values } = parseArgs({
   options: {
@@ -111,7 +109,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < REPLICAS; r++) {
       const port = await freePort();
       dispatchers.push(
-        spawn(process.execPath, [...profile, path.join(ROOT, 'apps/dispatcher/dist/main.js')], {
+        spawn(process.execPath, [...profile, ...appMainArgs('dispatcher')], {
           env: {
             ...process.env,
             DATABASE_URL: database.url,
