@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import { headerText } from './headers';
 
 export interface ConsumedRecord {
@@ -24,6 +24,18 @@ export interface BatchConsumerOptions {
   readonly topic: string;
   /** Partitions whose batches are handled at once (kafkajs partitionsConsumedConcurrently); default 1. */
   readonly concurrency?: number;
+}
+
+/** A record's headers as text, in a plain loop: this runs for every record consumed. */
+function textHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers) {
+    for (const name of Object.keys(headers)) {
+      const text = headerText(headers, name);
+      if (text !== undefined) out[name] = text;
+    }
+  }
+  return out;
 }
 
 /**
@@ -88,12 +100,7 @@ export class TransactionalBatchConsumer {
         offset: m.offset,
         key: m.key?.toString('utf8') ?? null,
         value: m.value,
-        headers: Object.fromEntries(
-          Object.keys(m.headers ?? {}).flatMap((name) => {
-            const text = headerText(m.headers, name);
-            return text === undefined ? [] : [[name, text]];
-          }),
-        ),
+        headers: textHeaders(m.headers),
       })),
     });
     const next = (BigInt(batch.lastOffset()) + 1n).toString();

@@ -9,7 +9,7 @@ import {
   type AttemptStartedData,
   type AttemptSucceededData,
 } from '@tocsin/contracts';
-import type { DeliveryEntity, EndpointEntity } from '@tocsin/database';
+import type { EndpointEntity } from '@tocsin/database';
 import { sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
 import type { NewEvent } from '@tocsin/event-store';
 import { MetricsRegistry, PollingLoop, TOCSIN_CONFIG } from '@tocsin/runtime';
@@ -18,7 +18,7 @@ import { signWebhook } from '@tocsin/signing';
 import { EndpointHealthRecorder, type EndpointAttempt } from '../endpoints/endpoint-health.recorder';
 import { WebhookClient, type WebhookResponse } from '../http/webhook-client';
 import { judgeAttempt, type Verdict } from './attempt-outcome';
-import { DeliveryRepository, type DeliveryRecord, type DeliveryUpdate } from './delivery.repository';
+import { DeliveryRepository, type ClaimedDelivery, type DeliveryRecord, type DeliveryUpdate } from './delivery.repository';
 
 const SNIPPET_CHARS = 512;
 /** Outcomes written in one transaction at most; more wait for the next flush. */
@@ -40,7 +40,7 @@ const REAP_EVERY_MS = 2_000;
 const PURGE_EVERY_MS = 10 * 60_000;
 
 interface Claimed {
-  readonly delivery: DeliveryEntity;
+  readonly delivery: ClaimedDelivery;
   readonly endpoint: EndpointEntity;
 }
 
@@ -168,7 +168,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     const endpoints = await this.deliveries.endpoints(manager, rows.map((r) => r.endpoint_id));
     const byId = new Map(endpoints.map((e) => [e.id, e]));
     const ready: Claimed[] = [];
-    const writes: Array<{ delivery: DeliveryEntity; event: NewEvent; final?: DeliveryUpdate }> = [];
+    const writes: Array<{ delivery: ClaimedDelivery; event: NewEvent; final?: DeliveryUpdate }> = [];
     for (const delivery of rows) {
       const endpoint = byId.get(delivery.endpoint_id);
       if (!endpoint || endpoint.tenant_id !== delivery.tenant_id) {
@@ -303,7 +303,7 @@ function isRetriableClass(errorClass: string): boolean {
 }
 
 function outcomeEvents(
-  delivery: DeliveryEntity,
+  delivery: ClaimedDelivery,
   verdict: Verdict,
   response: WebhookResponse,
   requestBytes: number,

@@ -14,10 +14,16 @@ export interface DeliveryUpdate {
 }
 
 export interface DeliveryRecord {
-  readonly delivery: DeliveryEntity;
+  readonly delivery: ClaimedDelivery;
   readonly events: readonly NewEvent[];
   readonly update: DeliveryUpdate;
 }
+
+/** The columns of a delivery the worker needs to attempt it and record the outcome. */
+export type ClaimedDelivery = Pick<
+  DeliveryEntity,
+  'id' | 'tenant_id' | 'endpoint_id' | 'alert_event_id' | 'event_type' | 'dedup_key' | 'body' | 'attempts' | 'schedule_offset' | 'stream_version'
+>;
 
 /** Slack over the endpoint's own timeout before a lease is taken for a dead worker's. */
 export const LEASE_MARGIN_SECONDS = 5;
@@ -41,8 +47,8 @@ export class DeliveryRepository {
    * - tenants take turns: every tenant's first pick comes before any tenant's second.
    * Claiming bumps the stream version: the caller appends exactly one event per row.
    */
-  async claimDue(manager: EntityManager, limit: number, perEndpoint: number): Promise<DeliveryEntity[]> {
-    const result: [DeliveryEntity[], number] = await manager.query(
+  async claimDue(manager: EntityManager, limit: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
+    const result: [ClaimedDelivery[], number] = await manager.query(
       `WITH RECURSIVE busy AS (
          (SELECT endpoint_id FROM deliveries WHERE status IN ('pending', 'retrying') ORDER BY endpoint_id LIMIT 1)
          UNION ALL
@@ -94,7 +100,8 @@ export class DeliveryRepository {
            updated_at = clock_timestamp()
        FROM picked
        WHERE d.id = picked.id
-       RETURNING d.*`,
+       RETURNING d.id, d.tenant_id, d.endpoint_id, d.alert_event_id, d.event_type, d.dedup_key, d.body, d.attempts,
+                 d.schedule_offset, d.stream_version`,
       [limit, perEndpoint, LEASE_MARGIN_SECONDS],
     );
     return result[0];
@@ -146,7 +153,7 @@ export class DeliveryRepository {
    */
   async recordClaimed(
     manager: EntityManager,
-    claimed: ReadonlyArray<{ delivery: DeliveryEntity; event: NewEvent; final?: DeliveryUpdate }>,
+    claimed: ReadonlyArray<{ delivery: ClaimedDelivery; event: NewEvent; final?: DeliveryUpdate }>,
   ): Promise<void> {
     await appendToStreams(
       manager,
@@ -192,7 +199,7 @@ export class DeliveryRepository {
   }
 }
 
-function deliveryAppend(delivery: DeliveryEntity, afterVersion: number, events: readonly NewEvent[]): StreamAppend {
+function deliveryAppend(delivery: ClaimedDelivery, afterVersion: number, events: readonly NewEvent[]): StreamAppend {
   return {
     streamId: deliveryStreamId(delivery.id),
     afterVersion,
