@@ -8,15 +8,13 @@
  *
  *   npm run bench:console -- --monitors 10000 --deliveries 1000000 --runs 20
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { createTestDatabase, waitFor } from '@tocsin/testing';
+import { freePort, percentile, startApp } from './harness';
 
-const ROOT = path.resolve(__dirname, '../..');
 const ADMIN = `bench-admin-${randomBytes(8).toString('hex')}`;
 
 const { values } = parseArgs({
@@ -30,22 +28,6 @@ const { values } = parseArgs({
 const MONITORS = Number(values.monitors);
 const DELIVERIES = Number(values.deliveries);
 const RUNS = Number(values.runs);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 const ms = (n: number) => `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
 
@@ -198,10 +180,7 @@ async function main(): Promise<void> {
     // API's time per page, not the per-key rate limit.
     TOCSIN_RATE_LIMIT_PER_SECOND: '0',
   };
-  const api: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'apps', 'api', 'dist', 'main.js')], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const api: ChildProcess = startApp('api', env);
   const db = new Client({ connectionString: database.url });
   await db.connect();
   try {

@@ -11,7 +11,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import net from 'node:net';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -24,6 +23,7 @@ import { DeliveryRepository } from '@tocsin/dispatcher';
 import { generateEncryptionKey, SecretBox } from '@tocsin/secrets';
 import { generateWebhookSecret, signWebhook } from '@tocsin/signing';
 import { appMainArgs, createTestDatabase, waitFor } from '@tocsin/testing';
+import { freePort } from './harness';
 
 
 const { values } = parseArgs({
@@ -55,17 +55,6 @@ server.keepAliveTimeout = 60000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
 process.on('SIGTERM', () => { process.stdout.write('served ' + n + '\\n'); process.exit(0); });
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startReceiver(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['-e', RECEIVER], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -8,14 +8,13 @@
  *
  *   npm run bench:e2e -- --monitors 200 --results 50
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import net from 'node:net';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { HEADERS, topicNames, type ProbeResult } from '@tocsin/contracts';
-import { appMainArgs, createTestDatabase, waitFor, WebhookReceiver } from '@tocsin/testing';
+import { createTestDatabase, waitFor, WebhookReceiver } from '@tocsin/testing';
+import { call, freePort, percentile, startApp } from './harness';
 
 const ADMIN = `bench-admin-${randomBytes(8).toString('hex')}`;
 
@@ -31,44 +30,8 @@ const { values } = parseArgs({
 const STEADY_RATE = Number(values['steady-rate']);
 const BURST = Number(values['burst-endpoints']);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 const MONITORS = Number(values.monitors);
 const RESULTS_PER_MONITOR = Number(values.results);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-async function call<T>(method: string, url: string, token: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-function startApp(name: string, port: number, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, appMainArgs(name), {
-    env: { ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  child.once('exit', (code) => {
-    if (code !== 0 && code !== null) process.stderr.write(`${name} exited with ${code}\n`);
-  });
-  return child;
-}
 
 async function main(): Promise<void> {
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -91,7 +54,7 @@ async function main(): Promise<void> {
   const ports = { api: await freePort(), 'severity-router': await freePort(), dispatcher: await freePort() };
   const hanging = await WebhookReceiver.start('/hang');
   hanging.respondWith(() => 'hang');
-  const children = Object.entries(ports).map(([name, port]) => startApp(name, port, env));
+  const children = Object.entries(ports).map(([name, port]) => startApp(name, { ...env, PORT: String(port) }));
   const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
   const admin = kafka.admin();

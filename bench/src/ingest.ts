@@ -11,19 +11,17 @@
  *
  *   npm run bench:ingest -- --results 20000 --batch 500 --monitors 1000 --seconds 20
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { Client } from 'pg';
 import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, topicNames, type ProbeResult } from '@tocsin/contracts';
 import { probeMcpServer } from '@tocsin/mcp-probe';
 import { createTestDatabase, startMcpServer, startStatelessMcpServer, waitFor } from '@tocsin/testing';
+import { call, freePort, startApp } from './harness';
 
-const ROOT = path.resolve(__dirname, '../..');
 const ADMIN = `bench-admin-${randomBytes(8).toString('hex')}`;
 
 const { values } = parseArgs({
@@ -46,32 +44,6 @@ const SECONDS = Number(values.seconds);
 
 const line = (text: string) => process.stdout.write(`${text}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US').replace(/,/g, ' ');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function startApp(name: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'apps', name, 'dist', 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  child.once('exit', (code) => {
-    if (code !== 0 && code !== null) process.stderr.write(`${name} exited with ${code}\n`);
-  });
-  return child;
-}
-
-async function call<T>(method: string, url: string, token: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
 
 /** Runs `task` over `items` with at most `limit` at once. */
 async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {

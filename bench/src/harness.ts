@@ -1,0 +1,42 @@
+/** What every benchmark needs around the code it measures: ports, app processes, API calls, percentiles. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { appMainArgs } from '@tocsin/testing';
+
+/** A TCP port free on loopback right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A built app as its own process, with the node flags it declares; its stderr is ours. */
+export function startApp(name: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, ...appMainArgs(name)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  child.once('exit', (code) => {
+    if (code !== 0 && code !== null) process.stderr.write(`${name} exited with ${code}\n`);
+  });
+  return child;
+}
+
+/** One JSON API call; anything but 2xx throws with the answer's text. */
+export async function call<T>(method: string, url: string, token: string, body?: unknown): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** The p-th percentile (nearest rank) of ascending values; NaN for none. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
