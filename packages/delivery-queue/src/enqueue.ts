@@ -24,16 +24,28 @@ export interface NewDelivery {
  */
 export async function enqueueDeliveries(manager: EntityManager, deliveries: readonly NewDelivery[]): Promise<string[]> {
   if (deliveries.length === 0) return [];
+  // One alert's body goes to each of its endpoints: it is sent once, and each row points
+  // at it by index, instead of one copy of the JSON per delivery.
+  const bodies: object[] = [];
+  const bodyIndex = new Map<object, number>();
+  const indexOf = (body: object) => {
+    let i = bodyIndex.get(body);
+    if (i === undefined) {
+      i = bodies.push(body) - 1;
+      bodyIndex.set(body, i);
+    }
+    return i;
+  };
   const rows: Array<{ id: string }> = await manager.query(
     `INSERT INTO deliveries (id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body, status,
                              next_attempt_at, stream_version)
-     SELECT id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body,
+     SELECT id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, $2::jsonb -> b,
             CASE WHEN skipped THEN 'skipped' ELSE 'pending' END,
             CASE WHEN skipped THEN NULL ELSE clock_timestamp() END,
             CASE WHEN skipped THEN 2 ELSE 1 END
      FROM jsonb_to_recordset($1::jsonb)
           AS t(id uuid, tenant_id uuid, endpoint_id uuid, alert_event_id uuid, event_type text, dedup_key text, sequence int,
-               body jsonb, skipped bool)
+               b int, skipped bool)
      ON CONFLICT (id) DO NOTHING
      RETURNING id`,
     [
@@ -46,10 +58,11 @@ export async function enqueueDeliveries(manager: EntityManager, deliveries: read
           event_type: d.event,
           dedup_key: d.dedupKey,
           sequence: d.sequence,
-          body: d.body,
+          b: indexOf(d.body),
           skipped: d.skipReason !== undefined,
         })),
       ),
+      JSON.stringify(bodies),
     ],
   );
   const created = new Set(rows.map((r) => r.id));
