@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { createTestDatabase, waitFor } from '@tocsin/testing';
-import { freePort, percentile, startApp } from './harness';
+import { appEnv, freePort, percentile, startApp } from './harness';
 
 const ADMIN = `bench-admin-${randomBytes(8).toString('hex')}`;
 
@@ -167,19 +167,13 @@ async function main(): Promise<void> {
   const database = await createTestDatabase();
   const port = await freePort();
   const env = {
-    ...process.env,
-    DATABASE_URL: database.url,
+    ...appEnv({ databaseUrl: database.url, namespace: `bench-${randomBytes(4).toString('hex')}.`, adminToken: ADMIN }),
     PORT: String(port),
-    TOCSIN_TOPIC_NAMESPACE: `bench-${randomBytes(4).toString('hex')}.`,
-    TOCSIN_ADMIN_TOKEN: ADMIN,
-    TOCSIN_ALLOW_PRIVATE_URLS: 'true',
-    TOCSIN_MIGRATE_ON_BOOT: 'false',
-    TOCSIN_ENCRYPTION_KEY: process.env.TOCSIN_ENCRYPTION_KEY ?? randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'error',
     // The benchmark loads pages back to back, far faster than a person; it measures the
     // API's time per page, not the per-key rate limit.
     TOCSIN_RATE_LIMIT_PER_SECOND: '0',
   };
+
   const api: ChildProcess = startApp('api', env);
   const db = new Client({ connectionString: database.url });
   await db.connect();

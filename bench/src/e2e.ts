@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { HEADERS, topicNames, type ProbeResult } from '@tocsin/contracts';
 import { createTestDatabase, waitFor, WebhookReceiver } from '@tocsin/testing';
-import { call, freePort, percentile, startApp } from './harness';
+import { appEnv, call, freePort, percentile, startApp } from './harness';
 
 const ADMIN = `bench-admin-${randomBytes(8).toString('hex')}`;
 
@@ -39,18 +39,7 @@ async function main(): Promise<void> {
   const namespace = `bench-${randomBytes(4).toString('hex')}.`;
   const topics = topicNames(namespace);
   const receiver = await WebhookReceiver.start();
-  const env = {
-    ...process.env,
-    DATABASE_URL: database.url,
-    KAFKA_BROKERS: brokers.join(','),
-    TOCSIN_TOPIC_NAMESPACE: namespace,
-    TOCSIN_TOPIC_PARTITIONS: values.partitions,
-    TOCSIN_ADMIN_TOKEN: ADMIN,
-    TOCSIN_ALLOW_PRIVATE_URLS: 'true',
-    TOCSIN_MIGRATE_ON_BOOT: 'false',
-    TOCSIN_ENCRYPTION_KEY: process.env.TOCSIN_ENCRYPTION_KEY ?? randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'error',
-  };
+  const env = appEnv({ databaseUrl: database.url, brokers, namespace, partitions: values.partitions, adminToken: ADMIN });
   const ports = { api: await freePort(), 'severity-router': await freePort(), dispatcher: await freePort() };
   const hanging = await WebhookReceiver.start('/hang');
   hanging.respondWith(() => 'hang');

@@ -1,5 +1,6 @@
 /** What every benchmark needs around the code it measures: ports, app processes, API calls, percentiles. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { appMainArgs } from '@tocsin/testing';
 
@@ -39,4 +40,29 @@ export async function call<T>(method: string, url: string, token: string, body?:
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * The environment the apps under test get: this benchmark's database, broker and topic
+ * namespace, loopback targets allowed, migrations already applied, errors-only logs.
+ */
+export function appEnv(opts: {
+  databaseUrl: string;
+  namespace: string;
+  adminToken: string;
+  brokers?: readonly string[];
+  partitions?: string;
+}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: opts.databaseUrl,
+    ...(opts.brokers ? { KAFKA_BROKERS: opts.brokers.join(',') } : {}),
+    TOCSIN_TOPIC_NAMESPACE: opts.namespace,
+    ...(opts.partitions ? { TOCSIN_TOPIC_PARTITIONS: opts.partitions } : {}),
+    TOCSIN_ADMIN_TOKEN: opts.adminToken,
+    TOCSIN_ALLOW_PRIVATE_URLS: 'true',
+    TOCSIN_MIGRATE_ON_BOOT: 'false',
+    TOCSIN_ENCRYPTION_KEY: process.env.TOCSIN_ENCRYPTION_KEY || randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'error',
+  };
 }

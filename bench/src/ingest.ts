@@ -20,7 +20,7 @@ import { Client } from 'pg';
 import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, topicNames, type ProbeResult } from '@tocsin/contracts';
 import { probeMcpServer } from '@tocsin/mcp-probe';
 import { createTestDatabase, startMcpServer, startStatelessMcpServer, waitFor } from '@tocsin/testing';
-import { call, freePort, startApp } from './harness';
+import { appEnv, call, freePort, startApp } from './harness';
 
 const ADMIN = `bench-admin-${randomBytes(8).toString('hex')}`;
 
@@ -82,17 +82,8 @@ async function main(): Promise<void> {
   const topics = topicNames(namespace);
   const kafka = new Kafka({ clientId: 'bench-ingest', brokers, logLevel: logLevel.NOTHING });
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: database.url,
-    KAFKA_BROKERS: brokers.join(','),
-    TOCSIN_TOPIC_NAMESPACE: namespace,
-    TOCSIN_TOPIC_PARTITIONS: values.partitions,
-    TOCSIN_ADMIN_TOKEN: ADMIN,
-    TOCSIN_ALLOW_PRIVATE_URLS: 'true',
-    TOCSIN_MIGRATE_ON_BOOT: 'false',
+    ...appEnv({ databaseUrl: database.url, brokers, namespace, partitions: values.partitions, adminToken: ADMIN }),
     TOCSIN_MIN_INTERVAL_SECONDS: '1',
-    TOCSIN_ENCRYPTION_KEY: process.env.TOCSIN_ENCRYPTION_KEY || randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'error',
     HOST: '127.0.0.1',
   };
   const children: ChildProcess[] = [];
