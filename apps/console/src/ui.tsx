@@ -1,6 +1,7 @@
-import { Alert, Badge, Button, Group, Loader, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Group, Loader, Table, Text, Title } from '@mantine/core';
 import { useState, type ReactNode } from 'react';
-import type { Page } from './api';
+import type { Incident, Page } from './api';
+import { between, duration } from './format';
 
 const STATUS_COLOR: Record<string, string> = {
   up: 'green',
@@ -112,5 +113,25 @@ export function Empty({ children }: { children: ReactNode }) {
     <Text c="dimmed" ta="center" py="lg">
       {children}
     </Text>
+  );
+}
+
+/** An incident's status, severity, failing layer and duration: the cells every incident table shows. */
+export function IncidentStateCells({
+  incident,
+}: {
+  incident: Pick<Incident, 'status' | 'severity' | 'failure_layer' | 'started_at' | 'resolved_at'>;
+}) {
+  return (
+    <>
+      <Table.Td>
+        <StatusBadge value={incident.status} />
+      </Table.Td>
+      <Table.Td>
+        <SeverityBadge value={incident.severity} />
+      </Table.Td>
+      <Table.Td>{incident.failure_layer}</Table.Td>
+      <Table.Td>{duration(between(incident.started_at, incident.resolved_at))}</Table.Td>
+    </>
   );
 }

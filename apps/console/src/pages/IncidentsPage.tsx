@@ -2,9 +2,9 @@ import { Anchor, Paper, SegmentedControl, Table, Text } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { v1 } from '../api';
-import { between, dash, duration, when } from '../format';
+import { dash, when } from '../format';
 import { usePoll } from '../poll';
-import { Empty, Loading, PageHeader, Pager, Problem, SeverityBadge, StatusBadge, useCursorPages } from '../ui';
+import { Empty, IncidentStateCells, Loading, PageHeader, Pager, Problem, useCursorPages } from '../ui';
 
 export function IncidentsPage() {
   const [status, setStatus] = useState<'open' | 'resolved' | 'all'>('open');
@@ -55,14 +55,7 @@ export function IncidentsPage() {
                     {i.dedup_key}
                   </Text>
                 </Table.Td>
-                <Table.Td>
-                  <StatusBadge value={i.status} />
-                </Table.Td>
-                <Table.Td>
-                  <SeverityBadge value={i.severity} />
-                </Table.Td>
-                <Table.Td>{i.failure_layer}</Table.Td>
-                <Table.Td>{duration(between(i.started_at, i.resolved_at))}</Table.Td>
+                <IncidentStateCells incident={i} />
                 <Table.Td>
                   <Text size="xs" lineClamp={2}>
                     {dash(i.last_error)}

@@ -12,9 +12,9 @@ import {
   type ProbeSample,
   type ToolsDiff,
 } from '../api';
-import { ago, between, dash, duration, when } from '../format';
+import { ago, dash, when } from '../format';
 import { usePoll } from '../poll';
-import { Empty, Loading, PageHeader, Problem, SeverityBadge, StatusBadge } from '../ui';
+import { Empty, IncidentStateCells, Loading, PageHeader, Problem, SeverityBadge, StatusBadge } from '../ui';
 import { generationOf, latencyOf } from './MonitorsPage';
 
 type Drift = ToolsDiff & { detected_at?: string; recorded_at?: string };
@@ -150,14 +150,7 @@ export function MonitorPage() {
                         {when(i.started_at)}
                       </Anchor>
                     </Table.Td>
-                    <Table.Td>
-                      <StatusBadge value={i.status} />
-                    </Table.Td>
-                    <Table.Td>
-                      <SeverityBadge value={i.severity} />
-                    </Table.Td>
-                    <Table.Td>{i.failure_layer}</Table.Td>
-                    <Table.Td>{duration(between(i.started_at, i.resolved_at))}</Table.Td>
+                    <IncidentStateCells incident={i} />
                   </Table.Tr>
                 ))}
               </Table.Tbody>

@@ -1,4 +1,4 @@
-import type { Severity, SloBreachLevel } from '@tocsin/contracts';
+import type { SloBreachLevel, SloBreachWarnedData } from '@tocsin/contracts';
 
 export interface SloObjective {
   /** Availability as a fraction, e.g. 0.999. */
@@ -49,17 +49,8 @@ export function sloDowntimeOnResolve(slo: SloState | null, startedAt: string, re
   return { ...slo, closedDowntimeMs: slo.closedDowntimeMs + overlapMs(startedAt, resolvedAt, slo.windowStart, slo.windowDays) };
 }
 
-export interface SloWarning {
-  readonly level: SloBreachLevel;
-  readonly severity: Severity;
-  readonly window_start: string;
-  readonly target: number;
-  readonly window_days: number;
-  readonly availability: number;
-  readonly budget_remaining: number;
-  readonly downtime_seconds: number;
-  readonly warned_at: string;
-}
+/** The `SloBreachWarned` event's data, less what the monitor (not the SLO) supplies. */
+export type SloWarning = Omit<SloBreachWarnedData, 'dedup_key' | 'server_slug' | 'server_url'>;
 
 const round = (n: number, digits = 6) => Math.round(n * 10 ** digits) / 10 ** digits;
 
