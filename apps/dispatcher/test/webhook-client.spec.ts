@@ -30,6 +30,13 @@ describe('the webhook client against a real server', () => {
       if (req.url === '/redirect') res.writeHead(302, { location: '/elsewhere' }).end();
       else if (req.url === '/large') res.writeHead(500).end('x'.repeat(100_000));
       else if (req.url === '/slow') return; // never answers; closeAllConnections ends it
+      else if (req.url === '/busy') res.writeHead(429, { 'Retry-After': '7' }).end('slow down');
+      else if (req.url === '/trickle') {
+        // A byte at a time, never finishing: no single wait exceeds the timeout, the whole does.
+        res.writeHead(200);
+        const drip = setInterval(() => res.write('.'), 50);
+        res.on('close', () => clearInterval(drip));
+      }
       else res.writeHead(204).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -51,7 +58,18 @@ describe('the webhook client against a real server', () => {
   it('keeps only a bounded snippet of a large response', async () => {
     const res = await send('/large');
     expect(res.result).toMatchObject({ status: 500 });
-    expect(res.snippet!.length).toBeLessThanOrEqual(1024);
+    expect(res.snippet).toBe('x'.repeat(1024));
+  });
+
+  it('reads the status, Retry-After and body of a short answer', async () => {
+    await expect(send('/busy')).resolves.toMatchObject({ result: { kind: 'response', status: 429, retryAfter: '7' }, snippet: 'slow down' });
+  });
+
+  it('cuts a response that trickles on past the timeout', async () => {
+    const res = await send('/trickle', 400);
+    expect(res.result).toMatchObject({ kind: 'error', errorClass: 'timeout' });
+    expect(res.durationMs).toBeGreaterThanOrEqual(390);
+    expect(res.durationMs).toBeLessThan(2000);
   });
 
   it('classifies a slow endpoint as a timeout', async () => {

@@ -1,4 +1,4 @@
-import { Agent, errors, request } from 'undici';
+import { Agent, errors, type Dispatcher } from 'undici';
 import type { HttpResult } from '../deliveries/attempt-outcome';
 import { guardedLookup, isPrivateAddress, SsrfBlockedError } from '@tocsin/net-guard';
 
@@ -50,26 +50,21 @@ export class WebhookClient {
       const message = `${host} is a non-public address`;
       return { result: { kind: 'error', errorClass: 'ssrf_blocked', message }, durationMs: 0, snippet: null };
     }
-    try {
-      const res = await request(url, {
-        method: req.method as 'POST',
-        headers: req.headers,
-        body: req.body,
-        dispatcher: this.agent,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-        signal: AbortSignal.timeout(req.timeoutMs),
-      });
-      const snippet = await readSnippet(res.body);
-      const retryAfter = res.headers['retry-after'];
-      return {
-        result: { kind: 'response', status: res.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter },
-        durationMs: elapsed(),
-        snippet,
-      };
-    } catch (err) {
-      return { result: classifyError(err), durationMs: elapsed(), snippet: null };
-    }
+    return new Promise<WebhookResponse>((resolve) => {
+      const attempt = new AttemptHandler(req.timeoutMs, (result, snippet) => resolve({ result, durationMs: elapsed(), snippet }));
+      this.agent.dispatch(
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: req.method as Dispatcher.HttpMethod,
+          headers: req.headers,
+          body: req.body,
+          headersTimeout: req.timeoutMs,
+          bodyTimeout: req.timeoutMs,
+        },
+        attempt,
+      );
+    });
   }
 
   async close(): Promise<void> {
@@ -77,18 +72,89 @@ export class WebhookClient {
   }
 }
 
-async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= SNIPPET_BYTES) {
-      body.destroy();
-      break;
-    }
+/**
+ * One attempt, straight on undici's dispatch hooks: the response is read into a bounded
+ * snippet as it arrives, with no stream or promise per response, and the whole attempt
+ * (connect and queueing included) is cut at its deadline.
+ */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  private abortRequest: ((err: Error) => void) | null = null;
+  private status = 0;
+  private retryAfter: string | undefined;
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+  private readonly deadline: NodeJS.Timeout;
+
+  constructor(
+    timeoutMs: number,
+    private readonly settle: (result: HttpResult, snippet: string | null) => void,
+  ) {
+    this.deadline = setTimeout(() => this.abort(new AttemptTimeoutError(`attempt exceeded its ${timeoutMs} ms timeout`)), timeoutMs);
   }
-  return Buffer.concat(chunks).subarray(0, SNIPPET_BYTES).toString('utf8');
+
+  /** Called just before the request is written; an attempt already past its deadline is never sent. */
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
+    if (this.settled) abort(new AttemptTimeoutError('attempt exceeded its timeout before it was sent'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true; // an informational response; the real one follows
+    this.status = statusCode;
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      if (rawHeaders[i]!.length === 11 && rawHeaders[i]!.toString('latin1').toLowerCase() === 'retry-after') {
+        this.retryAfter = rawHeaders[i + 1]!.toString('latin1');
+      }
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    // Enough to show what the receiver said: the rest is not read.
+    if (this.size >= SNIPPET_BYTES) {
+      this.respond();
+      this.abortRequest?.(new SnippetReadError());
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    this.respond();
+  }
+
+  onError(err: Error): void {
+    this.finish(classifyError(err), null);
+  }
+
+  private abort(err: Error): void {
+    if (this.settled) return;
+    // Not yet sent (still connecting or queued): settle now; onConnect drops the request.
+    if (this.abortRequest) this.abortRequest(err);
+    else this.finish(classifyError(err), null);
+  }
+
+  private respond(): void {
+    const snippet = Buffer.concat(this.chunks, Math.min(this.size, SNIPPET_BYTES)).toString('utf8');
+    this.finish({ kind: 'response', status: this.status, retryAfter: this.retryAfter }, snippet);
+  }
+
+  private finish(result: HttpResult, snippet: string | null): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.deadline);
+    this.settle(result, snippet);
+  }
+}
+
+class AttemptTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+class SnippetReadError extends Error {
+  override readonly name = 'SnippetReadError';
 }
 
 function classifyError(err: unknown): HttpResult {
