@@ -88,9 +88,10 @@ export class DeliveryRepository {
          ORDER BY tenant_turn, next_attempt_at
          LIMIT $1
        ), picked AS (
-         -- By primary key: joining would tempt the planner to scan every queued row.
+         -- By primary key alone: joining, or a status test the queue's partial index can
+         -- answer, tempts the planner to read every queued row (a BitmapAnd with that index).
          SELECT d.id FROM deliveries d
-         WHERE d.id = ANY (ARRAY(SELECT id FROM ranked)) AND d.status IN ('pending', 'retrying')
+         WHERE d.id = ANY (ARRAY(SELECT id FROM ranked)) AND (d.status || '') IN ('pending', 'retrying')
          FOR UPDATE OF d SKIP LOCKED
        )
        UPDATE deliveries d
