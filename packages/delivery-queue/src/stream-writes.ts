@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { EventMetadata, NewEvent } from '@tocsin/event-store';
 
@@ -17,17 +16,28 @@ export interface StreamAppend {
  * Returns how many events were written.
  */
 export async function appendToStreams(manager: EntityManager, appends: readonly StreamAppend[]): Promise<number> {
-  const rows: Array<{ i: string; s: string; v: number; t: string; sv: number; d: object; m: EventMetadata }> = [];
+  // Many streams share their metadata (every delivery of one alert has the same): each
+  // distinct metadata document is sent once and rows point at it by index. Event ids
+  // the caller did not choose are drawn by Postgres, not sent.
+  const rows: Array<{ i?: string; s: string; v: number; t: string; sv: number; d: object; m: number }> = [];
+  const metadata: string[] = [];
+  const metadataIndex = new Map<string, number>();
   for (const append of appends) {
+    const json = JSON.stringify(append.metadata);
+    let m = metadataIndex.get(json);
+    if (m === undefined) {
+      m = metadata.push(json) - 1;
+      metadataIndex.set(json, m);
+    }
     append.events.forEach((event, n) => {
       rows.push({
-        i: event.eventId ?? randomUUID(),
+        ...(event.eventId === undefined ? {} : { i: event.eventId }),
         s: append.streamId,
         v: append.afterVersion + n + 1,
         t: event.type,
         sv: event.schemaVersion,
         d: event.data,
-        m: append.metadata,
+        m,
       });
     });
   }
@@ -36,10 +46,11 @@ export async function appendToStreams(manager: EntityManager, appends: readonly 
   // array literals of escaped JSON, and the client sends it without escaping each element.
   const inserted: unknown[] = await manager.query(
     `INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
-     SELECT i, s, v, t, sv, d, m FROM jsonb_to_recordset($1::jsonb) AS x(i uuid, s text, v int, t text, sv int, d jsonb, m jsonb)
+     SELECT coalesce(i, gen_random_uuid()), s, v, t, sv, d, $2::jsonb -> m
+     FROM jsonb_to_recordset($1::jsonb) AS x(i uuid, s text, v int, t text, sv int, d jsonb, m int)
      ON CONFLICT (stream_id, stream_version) DO NOTHING
      RETURNING position`,
-    [JSON.stringify(rows)],
+    [JSON.stringify(rows), `[${metadata.join(',')}]`],
   );
   return inserted.length;
 }
