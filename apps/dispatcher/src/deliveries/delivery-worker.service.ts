@@ -215,7 +215,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     this.attempts.inc({ outcome: verdict.kind });
     this.latency.observe(response.durationMs / 1000);
     const [events, update] = outcomeEvents(delivery, verdict, response, Buffer.byteLength(body), finishedAt);
-    this.logger.debug(`delivery ${delivery.id} attempt ${delivery.attempts} → ${verdict.kind} to endpoint ${endpoint.id}`);
     await new Promise<void>((done, failed) => {
       const lane = this.lanes[laneOf(endpoint.id)]!;
       this.unwritten++;

@@ -211,6 +211,8 @@ function comparePending(a: PendingProbe, b: PendingProbe): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+const NO_EVENTS: readonly MonitorEvent[] = Object.freeze([]);
+
 /** Held-back results are bounded: past this, the oldest are applied early. */
 const MAX_PENDING = 256;
 /** Ids kept for results sharing one observed_at: producers rarely repeat a timestamp. */
@@ -247,8 +249,7 @@ export function recordProbe(state: MonitorState, probe: ProbeResult, settings: M
   const tolerance = settings.reorderToleranceMs ?? 0;
   if (tolerance === 0 && state.pending.length === 0) {
     // The common case: nothing held back, so the result is applied at once.
-    const decision = applyProbe(state.maxObservedAt === maxObservedAt ? state : { ...state, maxObservedAt }, incoming, settings);
-    return { state: decision.state, events: decision.events, accepted: true };
+    return applyProbe(state, incoming, settings);
   }
   const pending = [...state.pending, incoming].sort(comparePending);
   const watermark = new Date(ms(maxObservedAt) - tolerance).toISOString();
@@ -279,19 +280,30 @@ export function applyProbe(state: MonitorState, p: PendingProbe, settings: Monit
     events.push(event);
     return applyEvent(s, event);
   };
-  let s: MonitorState = {
-    ...state,
-    frontierIds:
-      state.lastObservedAt === p.at ? [...state.frontierIds, p.id].slice(-MAX_FRONTIER_IDS) : [p.id],
+  const seen = {
+    frontierIds: state.lastObservedAt === p.at ? [...state.frontierIds, p.id].slice(-MAX_FRONTIER_IDS) : [p.id],
     lastObservedAt: p.at,
-    receiverMaintenance: p.status !== null ? p.status === 'maintenance' : state.receiverMaintenance,
+    maxObservedAt: state.maxObservedAt && state.maxObservedAt > p.at ? state.maxObservedAt : p.at,
     slo: rollSloWindow(state.slo, p.at, settings.slo ?? DEFAULT_SLO),
   };
-  // A healthy result on a healthy monitor with nothing else to decide: one copy, no events.
-  if (!p.failed && !state.open && !state.maintenance && !s.receiverMaintenance && p.status === null && !p.toolsHash && !settings.maintenanceWindows?.length) {
-    s = { ...s, consecutiveFailures: 0, consecutiveSuccesses: state.consecutiveSuccesses + 1, streakStartedAt: null, lastOk: true };
-    return { state: s, events: [], accepted: true };
+  // A healthy result on a healthy monitor with nothing else to decide (most results):
+  // one copy of the state, no events.
+  if (!p.failed && !state.open && !state.maintenance && !state.receiverMaintenance && p.status === null && !p.toolsHash && !settings.maintenanceWindows?.length) {
+    const healthy: MonitorState = {
+      ...state,
+      ...seen,
+      consecutiveFailures: 0,
+      consecutiveSuccesses: state.consecutiveSuccesses + 1,
+      streakStartedAt: null,
+      lastOk: true,
+    };
+    return { state: healthy, events: NO_EVENTS, accepted: true };
   }
+  let s: MonitorState = {
+    ...state,
+    ...seen,
+    receiverMaintenance: p.status !== null ? p.status === 'maintenance' : state.receiverMaintenance,
+  };
 
   // Maintenance: a receiver's `maintenance` status or a window set through the API.
   const window = activeWindow(settings, p.at);

@@ -86,9 +86,9 @@ export class MonitorRepository {
     if (byId.length + bySlug.length === 0) return out;
     const rows: LoadedRow[] = await manager.query(
       `WITH wanted AS (
-         SELECT m.* FROM unnest($1::uuid[], $2::uuid[]) AS r(tenant_id, id) JOIN monitors m ON m.id = r.id AND m.tenant_id = r.tenant_id
+         SELECT m.* FROM json_to_recordset($1::json) AS r(t uuid, r uuid) JOIN monitors m ON m.id = r.r AND m.tenant_id = r.t
          UNION
-         SELECT m.* FROM unnest($3::uuid[], $4::text[]) AS r(tenant_id, slug) JOIN monitors m ON m.tenant_id = r.tenant_id AND m.slug = r.slug
+         SELECT m.* FROM json_to_recordset($2::json) AS r(t uuid, r text) JOIN monitors m ON m.tenant_id = r.t AND m.slug = r.r
        )
        SELECT w.id, w.tenant_id, w.slug, w.url, w.confirm_after, w.recover_after, w.severity_policy, w.slo,
               ts.severity_policy AS tenant_policy, s.state, mw.windows
@@ -101,7 +101,8 @@ export class MonitorRepository {
          SELECT json_agg(json_build_object('id', x.id, 'starts_at', x.starts_at, 'ends_at', x.ends_at) ORDER BY x.starts_at) AS windows
          FROM maintenance_windows x WHERE x.monitor_id = w.id
        ) mw ON true`,
-      [byId.map((r) => r.tenantId), byId.map((r) => r.ref), bySlug.map((r) => r.tenantId), bySlug.map((r) => r.ref)],
+      // JSON documents rather than uuid[]/text[] literals, which the client escapes element by element.
+      [JSON.stringify(byId.map((r) => ({ t: r.tenantId, r: r.ref }))), JSON.stringify(bySlug.map((r) => ({ t: r.tenantId, r: r.ref })))],
     );
     for (const row of rows) {
       const loaded: LoadedMonitor = {

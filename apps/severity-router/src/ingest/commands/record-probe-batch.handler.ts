@@ -115,7 +115,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
         continue;
       }
       monitor.state = decision.state;
-      monitor.pending.push(...decision.events.map((event) => ({ event, causationId: probe.event_id })));
+      for (const event of decision.events) monitor.pending.push({ event, causationId: probe.event_id });
       applied++;
     }
 
