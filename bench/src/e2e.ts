@@ -4,14 +4,18 @@
  * measures router throughput (results/s until its committed offsets reach the end).
  * Phase 2 fails every monitor 3 times and measures the latency from producing the
  * confirming probe to receiving its downtime_started webhook, for all at once and then
- * for incidents one at a time.
+ * for incidents one at a time. Beside them it prints the bare path they are built on, in
+ * the same run: a message through two Kafka hops on the same broker (probe results →
+ * router → alerts → dispatcher) and then one undici POST to a receiver, one at a time
+ * and as a burst.
  *
  *   npm run bench:e2e -- --monitors 200 --results 50
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
+import { Agent, request } from 'undici';
 import { HEADERS, topicNames, type ProbeResult } from '@tocsin/contracts';
 import { createTestDatabase, waitFor, WebhookReceiver } from '@tocsin/testing';
 import { appEnv, call, freePort, percentile, startApp } from './harness';
@@ -32,6 +36,57 @@ const BURST = Number(values['burst-endpoints']);
 
 const MONITORS = Number(values.monitors);
 const RESULTS_PER_MONITOR = Number(values.results);
+
+/**
+ * The bare path under ours: each message is produced, consumed and produced again (two
+ * kafkajs hops with the same fetch wait as our consumers), then POSTed by undici. Returns
+ * the produce → POST answered latencies of `rounds` sends of `perRound` messages each.
+ */
+async function barePath(kafka: Kafka, admin: Admin, url: string, rounds: number, perRound: number): Promise<number[]> {
+  const first = `bench-bare-${randomBytes(4).toString('hex')}`;
+  const second = `${first}-2`;
+  await admin.createTopics({ topics: [{ topic: first, numPartitions: 6 }, { topic: second, numPartitions: 6 }], waitForLeaders: true });
+  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  const relay = kafka.consumer({ groupId: first, maxWaitTimeInMs: 100 });
+  const sink = kafka.consumer({ groupId: second, maxWaitTimeInMs: 100 });
+  const agent = new Agent({ connections: 512 });
+  const latencies: number[] = [];
+  let arrived = 0;
+  try {
+    await Promise.all([producer.connect(), relay.connect(), sink.connect()]);
+    await relay.subscribe({ topic: first, fromBeginning: true });
+    await sink.subscribe({ topic: second, fromBeginning: true });
+    await relay.run({
+      eachBatch: async ({ batch }) => {
+        await producer.send({ topic: second, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) });
+      },
+    });
+    await sink.run({
+      eachBatch: async ({ batch }) => {
+        await Promise.all(
+          batch.messages.map(async (m) => {
+            const res = await request(url, { method: 'POST', body: m.value!, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+            await res.body.text();
+            const { sent_at: sentAt, warmup } = JSON.parse(m.value!.toString()) as { sent_at: number; warmup?: boolean };
+            if (!warmup) latencies.push(Date.now() - sentAt);
+            arrived++;
+          }),
+        );
+      },
+    });
+    const message = (i: number, warmup = false) => ({ key: String(i), value: JSON.stringify({ event: 'bare', sent_at: Date.now(), warmup }) });
+    await producer.send({ topic: first, messages: [message(0, true)] });
+    await waitFor(() => arrived === 1, { timeoutMs: 60_000, intervalMs: 5, description: 'bare path warmed up' });
+    for (let r = 0; r < rounds; r++) {
+      const expected = arrived + perRound;
+      await producer.send({ topic: first, messages: Array.from({ length: perRound }, (_, i) => message(i)) });
+      await waitFor(() => arrived >= expected, { timeoutMs: 60_000, intervalMs: 5, description: 'bare messages through' });
+    }
+  } finally {
+    await Promise.all([relay.disconnect(), sink.disconnect(), producer.disconnect(), agent.close()]);
+  }
+  return latencies.sort((a, b) => a - b);
+}
 
 async function main(): Promise<void> {
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -188,6 +243,12 @@ async function main(): Promise<void> {
     const burst = burstArrivals.map((a) => a.receivedAt.getTime() - burstSentAt).sort((a, b) => a - b);
     await burstReceiver.close();
 
+    // The bare path, on the same broker and machine, right after ours.
+    const bareReceiver = await WebhookReceiver.start('/bare');
+    const bareSingle = await barePath(kafka, admin, bareReceiver.url, 20, 1);
+    const bareBurst = await barePath(kafka, admin, bareReceiver.url, 1, BURST);
+    await bareReceiver.close();
+
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
     process.stdout.write(
       [
@@ -199,6 +260,8 @@ async function main(): Promise<void> {
         `confirming probe → webhook (${underLoad.length} incidents, one at a time, another tenant's endpoint hanging, healthy results produced at ${Math.round(steadyRate)} results/s): p50 ${percentile(underLoad, 50)} ms, p95 ${percentile(underLoad, 95)} ms, p99 ${percentile(underLoad, 99)} ms`,
         `router caught up with the steady stream ${((performance.now() - routerLagFree) / 1000).toFixed(1)} s ago; hanging endpoint saw ${hanging.received.length} requests`,
         `burst: ${burst.length} incidents to ${BURST} endpoints (one tenant each): p50 ${percentile(burst, 50)} ms, p95 ${percentile(burst, 95)} ms, p99 ${percentile(burst, 99)} ms, max ${burst.at(-1)} ms`,
+        `bare path (two kafkajs hops, then an undici POST), ${bareSingle.length} messages one at a time: p50 ${percentile(bareSingle, 50)} ms, p95 ${percentile(bareSingle, 95)} ms, p99 ${percentile(bareSingle, 99)} ms`,
+        `bare path, ${bareBurst.length} messages as one burst: p50 ${percentile(bareBurst, 50)} ms, p95 ${percentile(bareBurst, 95)} ms, p99 ${percentile(bareBurst, 99)} ms, max ${bareBurst.at(-1)} ms`,
         `webhooks received: ${receiver.received.length} (expected ${MONITORS + single.length + underLoad.length})`,
       ].join('\n') + '\n',
     );
