@@ -48,7 +48,7 @@ const RELAY_LOCK = 7_302_012;
 export async function relayOutboxBatch(
   dataSource: DataSource,
   publish: (rows: readonly OutboxRow[]) => Promise<void>,
-  limit = 200,
+  limit = 1_000,
 ): Promise<number> {
   return dataSource.transaction(async (manager) => {
     const [lock] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS got', [RELAY_LOCK]);

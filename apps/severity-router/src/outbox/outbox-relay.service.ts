@@ -40,7 +40,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async publish(rows: readonly OutboxRow[]): Promise<void> {
     const byTopic = new Map<string, OutboxRow[]>();
-    for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+    for (const row of rows) {
+      const topicRows = byTopic.get(row.topic);
+      if (topicRows) topicRows.push(row);
+      else byTopic.set(row.topic, [row]);
+    }
     for (const [topic, topicRows] of byTopic) {
       await this.producer.send(topic, topicRows.map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
       this.published.inc({ topic }, topicRows.length);
