@@ -24,6 +24,8 @@ export interface BatchConsumerOptions {
   readonly topic: string;
   /** Partitions whose batches are handled at once (kafkajs partitionsConsumedConcurrently); default 1. */
   readonly concurrency?: number;
+  /** The most a fetch takes from one partition (kafkajs maxBytesPerPartition); default kafkajs's 1 MiB. */
+  readonly maxBytesPerPartition?: number;
 }
 
 /** A record's headers as text, in a plain loop: this runs for every record consumed. */
@@ -68,7 +70,12 @@ export class TransactionalBatchConsumer {
     } finally {
       await admin.disconnect();
     }
-    const consumer = this.kafka.consumer({ groupId: this.options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      ...(this.options.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.options.maxBytesPerPartition }),
+    });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => (this.joinedGroup = true));
     consumer.on(consumer.events.CRASH, (e) => {

@@ -11,6 +11,15 @@ import { RecordProbeBatchCommand } from './commands/record-probe-batch.command';
 import { ROUTER_GROUP } from './commands/record-probe-batch.handler';
 
 /** Feeds tocsin.probe-results.v1 into the monitor aggregates, a partition batch at a time. */
+/**
+ * A backlog is read in batches of up to 1.5 MiB per partition (kafkajs's default is 1 MiB):
+ * each fetch round ends when its slowest batch is applied and the next is fetched and
+ * decoded before any is applied, so fewer, larger rounds keep the router busy. Larger
+ * still (2 MiB) took the peak RSS past 300 MB at 100,000 monitors (docs/benchmarks.md).
+ * A router keeping up gets small batches whatever this is.
+ */
+const FETCH_BYTES_PER_PARTITION = 1.5 * 1024 * 1024;
+
 @Injectable()
 export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly consumer: TransactionalBatchConsumer;
@@ -29,6 +38,7 @@ export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicati
       groupId: ROUTER_GROUP(config.TOCSIN_TOPIC_NAMESPACE),
       topic: topicNames(config.TOCSIN_TOPIC_NAMESPACE).probeResults,
       concurrency: config.TOCSIN_ROUTER_CONCURRENCY,
+      maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
     });
     readiness.register('probe-results-consumer', () => this.consumer.joined);
     this.results = new Counter({
