@@ -320,8 +320,12 @@ async function startKafka({ cacheDir = DEFAULT_CACHE_DIR, port = 9092, log = noo
 
   const classpath = path.join(libsDir, '*');
   const java = javaBin();
-  // Kafka cluster ids are 16 random bytes in unpadded base64url, as `kafka-storage random-uuid` prints.
-  const clusterId = crypto.randomBytes(16).toString('base64url');
+  // Kafka cluster ids are 16 random bytes in unpadded base64url, as `kafka-storage random-uuid` prints;
+  // like Kafka's own Uuid.randomUuid, never one starting with '-', which the storage tool's
+  // argument parser would take for an option (1 start in 64 failed that way).
+  let clusterId;
+  do clusterId = crypto.randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   const format = await run(java, [`-Dlog4j2.configurationFile=${formatLog4jFile}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile]);
   if (format.error) throw new Error(`Formatting Kafka storage in ${dataDir} failed:\n${tail(format.output)}`);
 
