@@ -1,18 +1,11 @@
 import fc from 'fast-check';
 import type { ProbeResult } from '@tocsin/contracts';
-import { INITIAL_STATE, recordProbe, type MonitorEvent, type MonitorSettings } from '../src/monitors/monitor.aggregate';
+import { INITIAL_STATE, recordProbe, type MonitorEvent } from '../src/monitors/monitor.aggregate';
+import { monitorSettings } from './monitor-settings.fixture';
 
 const TOLERANCE_MS = 5_000;
 const STEP_MS = 1_000;
-const settings: MonitorSettings = {
-  tenantId: 'tenant-a',
-  monitorId: 'monitor-1',
-  slug: 'docs-mcp',
-  url: 'http://127.0.0.1:1/mcp',
-  confirmAfter: 3,
-  recoverAfter: 2,
-  reorderToleranceMs: TOLERANCE_MS,
-};
+const settings = monitorSettings({ recoverAfter: 2, reorderToleranceMs: TOLERANCE_MS });
 const start = Date.parse('2026-04-01T00:00:00Z');
 
 const outcome = fc.oneof(

@@ -9,15 +9,9 @@ import {
   type MonitorSettings,
   type MonitorState,
 } from '../src/monitors/monitor.aggregate';
+import { monitorSettings } from './monitor-settings.fixture';
 
-const settings: MonitorSettings = {
-  tenantId: 'tenant-a',
-  monitorId: 'monitor-1',
-  slug: 'docs-mcp',
-  url: 'http://127.0.0.1:1/mcp',
-  confirmAfter: 3,
-  recoverAfter: 1,
-};
+const settings = monitorSettings();
 
 let clock = Date.parse('2026-01-10T00:00:00Z');
 function probe(ok: boolean, extra: Partial<ProbeResult> = {}): ProbeResult {

@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ProbeResult } from '@tocsin/contracts';
-import { INITIAL_STATE, recordProbe, type MonitorSettings, type MonitorState } from '../src/monitors/monitor.aggregate';
+import { INITIAL_STATE, recordProbe, type MonitorState } from '../src/monitors/monitor.aggregate';
 import { compactState, expandState } from '../src/monitors/monitor.repository';
+import { monitorSettings } from './monitor-settings.fixture';
 
-const settings: MonitorSettings = {
-  tenantId: 'tenant-a',
-  monitorId: 'monitor-1',
-  slug: 'docs-mcp',
-  url: 'http://127.0.0.1:1/mcp',
-  confirmAfter: 3,
-  recoverAfter: 1,
-  // Results are held back, so the snapshot carries pending ones.
-  reorderToleranceMs: 120_000,
-};
+// Results are held back, so the snapshot carries pending ones.
+const settings = monitorSettings({ reorderToleranceMs: 120_000 });
 
 let clock = Date.parse('2026-03-01T00:00:00Z');
 function probe(extra: Partial<ProbeResult>): ProbeResult {
