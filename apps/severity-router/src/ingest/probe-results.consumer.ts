@@ -10,7 +10,6 @@ import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { RecordProbeBatchCommand } from './commands/record-probe-batch.command';
 import { ROUTER_GROUP } from './commands/record-probe-batch.handler';
 
-/** Feeds tocsin.probe-results.v1 into the monitor aggregates, a partition batch at a time. */
 /**
  * A backlog is read in batches of up to 1.5 MiB per partition (kafkajs's default is 1 MiB):
  * each fetch round ends when its slowest batch is applied and the next is fetched and
@@ -20,6 +19,7 @@ import { ROUTER_GROUP } from './commands/record-probe-batch.handler';
  */
 const FETCH_BYTES_PER_PARTITION = 1.5 * 1024 * 1024;
 
+/** Feeds tocsin.probe-results.v1 into the monitor aggregates, a partition batch at a time. */
 @Injectable()
 export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly consumer: TransactionalBatchConsumer;
