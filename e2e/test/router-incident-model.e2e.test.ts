@@ -36,7 +36,7 @@ describe('router incident model', () => {
     expect(res.status).toBe(201);
     return res.body.id;
   };
-  const status = async (id: string) => (await api.get<{ status: string; consecutive_failures: number }>(`/v1/monitors/${id}/status`)).body;
+  const status = async (id: string) => (await api.get<{ status: string; consecutive_failures: number; last_probe_at: string | null }>(`/v1/monitors/${id}/status`)).body;
   const outboxAlerts = async (monitorId: string): Promise<AlertEvent[]> =>
     (await db.query(`SELECT value FROM outbox WHERE key = $1 ORDER BY id`, [`${tenantId}:${monitorId}`])).rows.map(
       (r: { value: string }) => JSON.parse(r.value) as AlertEvent,
@@ -129,10 +129,15 @@ describe('router incident model', () => {
     expect(created.status).toBe(201);
     expect((await api.get<{ data: Array<{ id: string }> }>(`/v1/monitors/${id}/maintenance`)).body.data.map((w) => w.id)).toEqual([created.body.id]);
     const before = receiver.ofEvent('downtime_started').length;
-    await prober.send(result(id, false), result(id, false), result(id, false), result(id, false));
-    await waitFor(async () => (await status(id)).status === 'maintenance', { description: 'monitor in maintenance' });
+    const inWindow = [result(id, false), result(id, false), result(id, false), result(id, false)];
+    await prober.send(...inWindow);
+    // The status says maintenance as soon as the window is active; the period is the
+    // router's, recorded when it applies the first result inside the window.
+    expect((await status(id)).status).toBe('maintenance');
+    await waitFor(async () => (await status(id)).last_probe_at === inWindow.at(-1)!.observed_at, { description: 'the failures inside the window applied' });
     const { rows } = await db.query(`SELECT reason, ended_at FROM maintenance_periods WHERE monitor_id = $1`, [id]);
     expect(rows).toEqual([{ reason: 'window', ended_at: null }]);
+    expect(await status(id)).toMatchObject({ status: 'maintenance', consecutive_failures: 0 });
 
     expect((await api.call('DELETE', `/v1/monitors/${id}/maintenance`)).status).toBe(204);
     clock = Math.max(clock, Date.now());
