@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { DELIVERY_EVENTS, deliveryStreamId, type DeliveryCreatedData, type WebhookEventType } from '@tocsin/contracts';
 import type { NewEvent } from '@tocsin/event-store';
+import { DistinctValues } from './distinct-values';
 import { appendToStreams } from './stream-writes';
 
 export interface NewDelivery {
@@ -26,16 +27,7 @@ export async function enqueueDeliveries(manager: EntityManager, deliveries: read
   if (deliveries.length === 0) return [];
   // One alert's body goes to each of its endpoints: it is sent once, and each row points
   // at it by index, instead of one copy of the JSON per delivery.
-  const bodies: object[] = [];
-  const bodyIndex = new Map<object, number>();
-  const indexOf = (body: object) => {
-    let i = bodyIndex.get(body);
-    if (i === undefined) {
-      i = bodies.push(body) - 1;
-      bodyIndex.set(body, i);
-    }
-    return i;
-  };
+  const bodies = new DistinctValues<object>();
   const rows: Array<{ id: string }> = await manager.query(
     `INSERT INTO deliveries (id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body, status,
                              next_attempt_at, stream_version)
@@ -58,11 +50,11 @@ export async function enqueueDeliveries(manager: EntityManager, deliveries: read
           event_type: d.event,
           dedup_key: d.dedupKey,
           sequence: d.sequence,
-          b: indexOf(d.body),
+          b: bodies.indexOf(d.body),
           skipped: d.skipReason !== undefined,
         })),
       ),
-      JSON.stringify(bodies),
+      JSON.stringify(bodies.values),
     ],
   );
   const created = new Set(rows.map((r) => r.id));

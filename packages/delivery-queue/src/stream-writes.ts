@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { EventMetadata, NewEvent } from '@tocsin/event-store';
+import { DistinctValues } from './distinct-values';
 
 /** Events for one stream, to go after `afterVersion`. */
 export interface StreamAppend {
@@ -20,15 +21,9 @@ export async function appendToStreams(manager: EntityManager, appends: readonly 
   // distinct metadata document is sent once and rows point at it by index. Event ids
   // the caller did not choose are drawn by Postgres, not sent.
   const rows: Array<{ i?: string; s: string; v: number; t: string; sv: number; d: object; m: number }> = [];
-  const metadata: string[] = [];
-  const metadataIndex = new Map<string, number>();
+  const metadata = new DistinctValues<string>();
   for (const append of appends) {
-    const json = JSON.stringify(append.metadata);
-    let m = metadataIndex.get(json);
-    if (m === undefined) {
-      m = metadata.push(json) - 1;
-      metadataIndex.set(json, m);
-    }
+    const m = metadata.indexOf(JSON.stringify(append.metadata));
     append.events.forEach((event, n) => {
       rows.push({
         ...(event.eventId === undefined ? {} : { i: event.eventId }),
@@ -50,7 +45,7 @@ export async function appendToStreams(manager: EntityManager, appends: readonly 
      FROM jsonb_to_recordset($1::jsonb) AS x(i uuid, s text, v int, t text, sv int, d jsonb, m int)
      ON CONFLICT (stream_id, stream_version) DO NOTHING
      RETURNING position`,
-    [JSON.stringify(rows), `[${metadata.join(',')}]`],
+    [JSON.stringify(rows), `[${metadata.values.join(',')}]`],
   );
   return inserted.length;
 }
