@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z
@@ -55,6 +56,25 @@ export const envSchema = z.object({
    * `<id>:<base64>`. Apps that store or read secrets refuse to start without it.
    */
   TOCSIN_ENCRYPTION_KEY: z.string().min(1).optional(),
+  /** Results stamped further than this in the future are refused (push: per item; Kafka: DLQ). */
+  TOCSIN_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Attempts one tenant may have in flight at once; default a quarter of TOCSIN_DISPATCH_CONCURRENCY. */
+  TOCSIN_TENANT_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(2000).optional(),
+  /** An attempt slower than this counts against its endpoint's breaker even when it answered 2xx. */
+  TOCSIN_BREAKER_SLOW_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** The most a probe reads of one reply (and of a tools list across its pages). */
+  TOCSIN_PROBE_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /**
+   * Private ranges the SSRF guard lets through all the same (comma-separated CIDRs, e.g.
+   * an internal network of MCP servers); everything else private stays refused.
+   */
+  TOCSIN_ALLOWED_PRIVATE_CIDRS: z.string().default('').transform((s, ctx) => parseCidrs(s, ctx)),
+  /** Also consume `tocsin.probe-results.t.<tenant_id>` topics, the tenant taken from the topic name. */
+  TOCSIN_TENANT_TOPICS: bool.default(false),
+  /** SASL for the apps' own Kafka connections (a secured cluster); unset for none. */
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   /** Requests a second each API key may make on average (0 turns the limit off); 429 with Retry-After beyond. */
   TOCSIN_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(100),
   /** How many requests a key may make at once before the average applies. */
@@ -62,6 +82,33 @@ export const envSchema = z.object({
 });
 
 export type TocsinConfig = z.output<typeof envSchema>;
+
+/** The per-tenant share of the dispatcher's slots in flight. */
+export function tenantMaxInFlight(config: Pick<TocsinConfig, 'TOCSIN_TENANT_MAX_IN_FLIGHT' | 'TOCSIN_DISPATCH_CONCURRENCY'>): number {
+  return config.TOCSIN_TENANT_MAX_IN_FLIGHT ?? Math.max(1, Math.floor(config.TOCSIN_DISPATCH_CONCURRENCY / 4));
+}
+
+export interface Cidr {
+  readonly network: string;
+  readonly prefix: number;
+  readonly family: 'ipv4' | 'ipv6';
+}
+
+function parseCidrs(value: string, ctx: z.RefinementCtx): Cidr[] {
+  const out: Cidr[] = [];
+  for (const entry of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [network, bits, ...rest] = entry.split('/');
+    const family = network && isIP(network) === 4 ? 'ipv4' : network && isIP(network) === 6 ? 'ipv6' : undefined;
+    const prefix = Number(bits);
+    const max = family === 'ipv4' ? 32 : 128;
+    if (!family || rest.length > 0 || bits === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not a CIDR such as 10.1.0.0/16 or fd00::/8` });
+      continue;
+    }
+    out.push({ network: network!, prefix, family });
+  }
+  return out;
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -76,6 +123,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if ((result.data.KAFKA_SASL_MECHANISM === undefined) !== (result.data.KAFKA_SASL_USERNAME === undefined)) {
+    throw new ConfigError('Invalid configuration:\n  KAFKA_SASL_MECHANISM and KAFKA_SASL_USERNAME go together');
   }
   return result.data;
 }

@@ -5,3 +5,4 @@ export * from './validation';
 export * from './domain-events';
 export * from './version';
 export * from './json-schema';
+export * from './storable-text';
