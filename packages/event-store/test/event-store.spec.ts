@@ -84,6 +84,38 @@ describe('event store on real Postgres', () => {
     expect(published).toEqual(['1', '2', '3']);
     expect(await relayOutboxBatch(ds, async () => Promise.reject(new Error('nothing left to send')))).toBe(0);
   });
+
+  it('keeps a dead letter\'s bytes as they came and sets a refused row aside with its reason', async () => {
+    const raw = Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x7d]);
+    await enqueueOutbox(ds.manager, [
+      { topic: 'dlq', key: 'a', value: raw, headers: { reason: 'not JSON' } },
+      { topic: 't', key: 'b', value: 'too large', headers: {} },
+      { topic: 't', key: 'c', value: 'fine', headers: {} },
+    ]);
+    const seen: Array<string | Buffer> = [];
+    const refusedLog: string[] = [];
+    const relayed = await relayOutboxBatch(
+      ds,
+      async (rows) => {
+        seen.push(...rows.map((r) => r.value));
+        return new Map([[rows[1]!.id, 'record too large']]);
+      },
+      undefined,
+      (row, reason) => refusedLog.push(`${row.key}: ${reason}`),
+    );
+    expect(relayed).toBe(3);
+    expect(Buffer.isBuffer(seen[0]) && seen[0].equals(raw)).toBe(true);
+    expect(seen.slice(1)).toEqual(['too large', 'fine']);
+    expect(refusedLog).toEqual(['b: record too large']);
+    const rows: Array<{ key: string; failed_reason: string | null; published: boolean }> = await ds.query(
+      `SELECT key, failed_reason, published_at IS NOT NULL AS published FROM outbox WHERE key IN ('a', 'b', 'c') ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { key: 'a', failed_reason: null, published: true },
+      { key: 'b', failed_reason: 'record too large', published: true },
+      { key: 'c', failed_reason: null, published: true },
+    ]);
+  });
 });
 
 describe('markProcessedMany', () => {

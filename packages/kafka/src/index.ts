@@ -4,3 +4,4 @@ export * from './kafka-producer.service';
 export * from './kafka-topics.service';
 export * from './headers';
 export * from './batch-consumer';
+export * from './dead-letter';

@@ -1,6 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
-import { KafkaProducerService, type OutgoingRecord } from '@tocsin/kafka';
+import { deadLetter, KafkaProducerService, type OutgoingRecord } from '@tocsin/kafka';
+
+/** A result Kafka can never take (too large, refused as invalid); its copy went to the DLQ. */
+export class ResultRefusedError extends Error {
+  override readonly name = 'ResultRefusedError';
+}
 
 interface Pending {
   record: OutgoingRecord;
@@ -18,6 +23,7 @@ const MAX_BATCH = 500;
  */
 @Injectable()
 export class ProbeResultPublisher {
+  private readonly logger = new Logger(ProbeResultPublisher.name);
   private queue: Pending[] = [];
   private sending = false;
 
@@ -38,11 +44,17 @@ export class ProbeResultPublisher {
         const batch = this.queue.slice(0, MAX_BATCH);
         this.queue = this.queue.slice(batch.length);
         try {
-          await this.producer.send(
+          // One result Kafka refuses (too large) fails alone; the others in the send go out.
+          const refused = await this.producer.sendIsolated(
             this.producer.topics.probeResults,
             batch.map((p) => p.record),
           );
-          for (const p of batch) p.resolve();
+          if (refused.size > 0) await this.deadLetter(batch, refused);
+          batch.forEach((p, index) => {
+            const reason = refused.get(index);
+            if (reason === undefined) p.resolve();
+            else p.reject(new ResultRefusedError(reason));
+          });
         } catch (err) {
           for (const p of batch) p.reject(err);
         }
@@ -50,6 +62,19 @@ export class ProbeResultPublisher {
     } finally {
       this.sending = false;
     }
+  }
+
+  /** The refused results' copies, cut to what the DLQ holds, so the refusal is visible. */
+  private async deadLetter(batch: readonly Pending[], refused: ReadonlyMap<number, string>): Promise<void> {
+    const topic = this.producer.topics.probeResults;
+    const copies = [...refused].map(([index, reason]) => {
+      const { record } = batch[index]!;
+      this.logger.warn(`probe result for ${record.key} refused by Kafka: ${reason}`);
+      return deadLetter({ topic, key: record.key, value: Buffer.from(JSON.stringify(record.value)), headers: record.headers }, reason);
+    });
+    await this.producer.send(this.producer.topics.probeResultsDlq, copies).catch((err: Error) => {
+      this.logger.error(`could not dead-letter ${copies.length} refused probe results: ${err.message}`);
+    });
   }
 }
 

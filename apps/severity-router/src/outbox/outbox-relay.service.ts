@@ -1,16 +1,18 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Counter } from 'prom-client';
 import type { TocsinConfig } from '@tocsin/config';
-import { relayOutboxBatch, type OutboxRow } from '@tocsin/event-store';
+import { relayOutboxBatch, type OutboxRow, type RefusedRows } from '@tocsin/event-store';
 import { KafkaProducerService } from '@tocsin/kafka';
 import { MetricsRegistry, PollingLoop, TOCSIN_CONFIG } from '@tocsin/runtime';
 
 /** Publishes committed outbox rows to Kafka in order: on a timer, and at once when nudged after a commit. */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
   private readonly loop: PollingLoop;
   private readonly published: Counter<'topic'>;
+  private readonly refused: Counter<'topic'>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -19,11 +21,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     metrics: MetricsRegistry,
   ) {
     this.loop = new PollingLoop(OutboxRelay.name, config.TOCSIN_OUTBOX_POLL_MS, async () => {
-      return (await relayOutboxBatch(this.dataSource, (rows) => this.publish(rows))) > 0;
+      const relayed = await relayOutboxBatch(this.dataSource, (rows) => this.publish(rows), undefined, (row, reason) => {
+        this.refused.inc({ topic: row.topic });
+        this.logger.error(`outbox row ${row.id} (${row.topic}, key ${row.key}) set aside: ${reason}`);
+      });
+      return relayed > 0;
     });
     this.published = new Counter({
       name: 'tocsin_outbox_published_total',
       help: 'Outbox rows published to Kafka, by topic',
+      labelNames: ['topic'],
+      registers: [metrics],
+    });
+    this.refused = new Counter({
+      name: 'tocsin_outbox_refused_total',
+      help: 'Outbox rows Kafka can never take (too large, refused as invalid), set aside with failed_reason',
       labelNames: ['topic'],
       registers: [metrics],
     });
@@ -38,7 +50,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.loop.nudge();
   }
 
-  private async publish(rows: readonly OutboxRow[]): Promise<void> {
+  private async publish(rows: readonly OutboxRow[]): Promise<RefusedRows> {
+    const refused = new Map<number, string>();
     const byTopic = new Map<string, OutboxRow[]>();
     for (const row of rows) {
       const topicRows = byTopic.get(row.topic);
@@ -46,9 +59,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       else byTopic.set(row.topic, [row]);
     }
     for (const [topic, topicRows] of byTopic) {
-      await this.producer.send(topic, topicRows.map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
-      this.published.inc({ topic }, topicRows.length);
+      const refusedHere = await this.producer.sendIsolated(topic, topicRows.map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
+      for (const [index, reason] of refusedHere) refused.set(topicRows[index]!.id, reason);
+      this.published.inc({ topic }, topicRows.length - refusedHere.size);
     }
+    return refused;
   }
 
   async onApplicationShutdown(): Promise<void> {

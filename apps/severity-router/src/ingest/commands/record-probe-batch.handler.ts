@@ -2,9 +2,17 @@ import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
-import { HEADERS, monitorStreamId, topicNames } from '@tocsin/contracts';
-import { enqueueOutbox, EventStore, freshRecords, storeOffset, type OutboxMessage, type StreamAppend } from '@tocsin/event-store';
-import type { ConsumedBatch, ConsumedRecord } from '@tocsin/kafka';
+import { monitorStreamId, storableText, topicNames } from '@tocsin/contracts';
+import {
+  enqueueOutbox,
+  EventStore,
+  freshRecords,
+  isDataError,
+  storeOffset,
+  type OutboxMessage,
+  type StreamAppend,
+} from '@tocsin/event-store';
+import { deadLetter, type ConsumedBatch, type ConsumedRecord } from '@tocsin/kafka';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
 import { alertFromEvent, alertOutboxMessage } from '../../incidents/alert-from-event';
 import { IncidentChanged } from '../../incidents/incident-changed.event';
@@ -28,11 +36,30 @@ export class StreamConflictError extends Error {
 
 export const ROUTER_GROUP = (namespace: string) => `${namespace}tocsin.severity-router`;
 
+const NO_OUTCOME: BatchOutcome = { applied: 0, replayed: 0, duplicates: 0, rejected: 0, alerts: 0 };
+
+function addOutcomes(a: BatchOutcome, b: BatchOutcome): BatchOutcome {
+  return {
+    applied: a.applied + b.applied,
+    replayed: a.replayed + b.replayed,
+    duplicates: a.duplicates + b.duplicates,
+    rejected: a.rejected + b.rejected,
+    alerts: a.alerts + b.alerts,
+  };
+}
+
 /**
  * Applies a partition's batch in one transaction with a fixed number of statements,
  * however many records it holds: read the stored offset, load every monitor named (with
  * snapshots), then one events insert, one snapshot upsert, one outbox insert and the new
  * offset. Projections add a statement per incident transition, which are rare.
+ *
+ * A batch holds many tenants' records, so a record Postgres refuses (a value too large,
+ * text it cannot store that slipped past the edge) must not fail the others: when the
+ * transaction fails because of data, the batch is split in halves, each applied in its own
+ * transaction in offset order, until the record at fault stands alone and goes to the DLQ
+ * with the database's reason. Errors a retry cures (a lost connection, a stream that moved)
+ * still fail the whole batch, and kafkajs hands it back.
  */
 @CommandHandler(RecordProbeBatchCommand)
 export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatchCommand, BatchOutcome> {
@@ -40,6 +67,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
   private readonly group: string;
   private readonly topics;
   private readonly reorderToleranceMs: number;
+  private readonly maxSkewMs: number;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -51,23 +79,67 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     this.group = ROUTER_GROUP(config.TOCSIN_TOPIC_NAMESPACE);
     this.topics = topicNames(config.TOCSIN_TOPIC_NAMESPACE);
     this.reorderToleranceMs = config.TOCSIN_REORDER_TOLERANCE_MS;
+    this.maxSkewMs = config.TOCSIN_MAX_CLOCK_SKEW_SECONDS * 1000;
   }
 
   async execute({ batch }: RecordProbeBatchCommand): Promise<BatchOutcome> {
     const changed: IncidentChanged[] = [];
+    const outcome = await this.applyIsolating(batch, batch.records, changed);
+    changed.forEach((event) => this.eventBus.publish(event));
+    return outcome;
+  }
+
+  /** Applies `records` (a run of the batch, in offset order), splitting it when its data fails. */
+  private async applyIsolating(batch: ConsumedBatch, records: readonly ConsumedRecord[], changed: IncidentChanged[]): Promise<BatchOutcome> {
+    try {
+      return await this.applyInTransaction(batch, records, changed);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      const first = records[0]!;
+      if (records.length === 1) {
+        const reason = storableText(`could not be stored: ${(err as Error).message}`, 1024);
+        this.logger.warn(`${batch.topic}[${batch.partition}]@${first.offset} ${reason}`);
+        return this.applyInTransaction(batch, records, changed, reason);
+      }
+      this.logger.warn(
+        `${batch.topic}[${batch.partition}] records ${first.offset}..${records.at(-1)!.offset} failed on their data (${(err as Error).message}); isolating the record at fault`,
+      );
+      const half = Math.ceil(records.length / 2);
+      const left = await this.applyIsolating(batch, records.slice(0, half), changed);
+      return addOutcomes(left, await this.applyIsolating(batch, records.slice(half), changed));
+    }
+  }
+
+  /**
+   * One transaction: the fresh records' effects and the offset past the last of them. With
+   * `deadLetterReason`, the records are not applied but copied to the DLQ with it.
+   */
+  private async applyInTransaction(
+    batch: ConsumedBatch,
+    records: readonly ConsumedRecord[],
+    changed: IncidentChanged[],
+    deadLetterReason?: string,
+  ): Promise<BatchOutcome> {
+    if (records.length === 0) return NO_OUTCOME;
     const scope = { group: this.group, clusterId: batch.clusterId, topic: batch.topic, partition: batch.partition };
+    const committed: IncidentChanged[] = [];
     const outcome = await this.dataSource.transaction(async (manager) => {
-      changed.length = 0;
-      const { fresh, replayed, staleOffset } = await freshRecords(manager, scope, batch.records, batch.highWatermark);
+      committed.length = 0;
+      const { fresh, replayed, staleOffset } = await freshRecords(manager, scope, records, batch.highWatermark);
       if (staleOffset !== undefined) {
         this.logger.warn(`${batch.topic}[${batch.partition}]: stored offset ${staleOffset} is past the end (${batch.highWatermark}); the topic was re-created, starting over`);
       }
-      const result = await this.applyRecords(manager, batch, fresh, changed);
-      const last = batch.records.at(-1);
-      if (last) await storeOffset(manager, scope, BigInt(last.offset) + 1n, staleOffset !== undefined);
+      let result: Omit<BatchOutcome, 'replayed'>;
+      if (deadLetterReason === undefined) {
+        result = await this.applyRecords(manager, batch, fresh, committed);
+      } else {
+        await enqueueOutbox(manager, fresh.map((record) => this.deadLetter(batch, record, deadLetterReason)));
+        result = { ...NO_OUTCOME, rejected: fresh.length };
+      }
+      await storeOffset(manager, scope, BigInt(records.at(-1)!.offset) + 1n, staleOffset !== undefined);
       return { ...result, replayed };
     });
-    changed.forEach((event) => this.eventBus.publish(event));
+    changed.push(...committed);
     return outcome;
   }
 
@@ -82,7 +154,8 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     let duplicates = 0;
     let rejected = 0;
 
-    const parsed = fresh.map((record) => ({ record, parsed: parseProbeRecord(record) }));
+    const limits = { nowMs: Date.now(), maxSkewMs: this.maxSkewMs };
+    const parsed = fresh.map((record) => ({ record, parsed: parseProbeRecord(record, limits) }));
     const loaded = await this.monitors.loadMany(
       manager,
       parsed.flatMap(({ parsed: p }) => (p.ok ? [{ tenantId: p.probe.tenant_id, ref: p.probe.monitor_id }] : [])),
@@ -160,17 +233,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
 
   private deadLetter(batch: ConsumedBatch, record: ConsumedRecord, reason: string): OutboxMessage {
     this.logger.warn(`dead-lettering ${batch.topic}[${batch.partition}]@${record.offset}: ${reason}`);
-    return {
-      topic: this.topics.probeResultsDlq,
-      key: record.key ?? '',
-      value: record.value?.toString('utf8') ?? '',
-      headers: {
-        ...record.headers,
-        [HEADERS.dlqReason]: reason,
-        [HEADERS.dlqSourceTopic]: batch.topic,
-        [HEADERS.dlqSourcePartition]: String(batch.partition),
-        [HEADERS.dlqSourceOffset]: record.offset,
-      },
-    };
+    const copy = deadLetter({ ...record, topic: batch.topic, partition: batch.partition }, reason);
+    return { topic: this.topics.probeResultsDlq, ...copy };
   }
 }
