@@ -3,7 +3,7 @@ import { HEADERS, monitorKey, topicNames, type ProbeResult } from '@tocsin/contr
 import type { Stack } from './stack';
 
 export interface RawRecord {
-  readonly value: string;
+  readonly value: string | Buffer;
   readonly key?: string;
   readonly headers?: Record<string, string>;
 }

@@ -7,3 +7,4 @@ export * from './routes';
 export * from './api-process';
 export * from './browser';
 export * from './router-fixtures';
+export * from './dlq-tap';

@@ -33,6 +33,10 @@ export const schemaDriftBlockSchema = z.object({
   added: z.array(z.string()),
   removed: z.array(z.string()),
   changed: z.array(z.string()),
+  truncated: z.literal(true).optional(),
+  added_count: z.number().int().optional(),
+  removed_count: z.number().int().optional(),
+  changed_count: z.number().int().optional(),
 });
 export type SchemaDriftBlock = z.infer<typeof schemaDriftBlockSchema>;
 
@@ -72,6 +76,10 @@ export const alertEventSchema = z.object({
       added: z.array(z.string()),
       removed: z.array(z.string()),
       changed: z.array(z.string()),
+      truncated: z.literal(true).optional(),
+      added_count: z.number().int().optional(),
+      removed_count: z.number().int().optional(),
+      changed_count: z.number().int().optional(),
     })
     .optional(),
 });
@@ -99,5 +107,15 @@ export interface WebhookBody {
   escalated_from?: Severity;
   previous_failure_layer?: string;
   slo?: { target: number; window_days: number; availability: number; budget_remaining: number };
-  schema?: { previous_hash: string; current_hash: string; added: string[]; removed: string[]; changed: string[] };
+  schema?: {
+    previous_hash: string;
+    current_hash: string;
+    added: string[];
+    removed: string[];
+    changed: string[];
+    truncated?: true;
+    added_count?: number;
+    removed_count?: number;
+    changed_count?: number;
+  };
 }

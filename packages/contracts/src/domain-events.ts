@@ -85,6 +85,11 @@ export interface SchemaDriftDetectedData {
   readonly added: readonly string[];
   readonly removed: readonly string[];
   readonly changed: readonly string[];
+  /** Set when a list was cut to MAX_DRIFT_NAMES: the full counts, before the cut. */
+  readonly truncated?: true;
+  readonly added_count?: number;
+  readonly removed_count?: number;
+  readonly changed_count?: number;
   readonly detected_at: string;
   readonly server_slug: string;
   readonly server_url: string;

@@ -7,9 +7,13 @@ export type FailureLayer = z.infer<typeof failureLayerSchema>;
 export const SERVICE_STATUSES = ['operational', 'degraded', 'down', 'maintenance'] as const;
 export const PROBE_SOURCES = ['active', 'push', 'receiver', 'kafka'] as const;
 
+/** More tools than any server offers; a longer list is refused rather than stored in the monitor's state. */
+export const MAX_TOOLS = 1000;
+export const MAX_TOOL_NAME_LENGTH = 512;
+
 /** Active probes send `{name, hash}` (sha256 of the tool's canonical contract); older producers sent the tool itself. */
 const toolSchema = z.looseObject({
-  name: z.string().min(1),
+  name: z.string().min(1).max(MAX_TOOL_NAME_LENGTH),
   hash: z.string().max(200).optional(),
   description: z.string().optional(),
   inputSchema: z.unknown().optional(),
@@ -30,7 +34,7 @@ export const probeResultSchema = z
     latency_ms: z.number().nonnegative().optional(),
     http_status: z.number().int().min(100).max(599).optional(),
     tools_hash: z.string().max(200).optional(),
-    tools: z.array(toolSchema).optional(),
+    tools: z.array(toolSchema).max(MAX_TOOLS).optional(),
     status: z.enum(SERVICE_STATUSES).optional(),
     source: z.enum(PROBE_SOURCES),
   })

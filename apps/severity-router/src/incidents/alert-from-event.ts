@@ -66,6 +66,9 @@ export function alertFromEvent(event: StoredEvent, tenantId: string, monitorId: 
           added: [...d.added],
           removed: [...d.removed],
           changed: [...d.changed],
+          ...(d.truncated
+            ? { truncated: true, added_count: d.added_count, removed_count: d.removed_count, changed_count: d.changed_count }
+            : {}),
         },
       };
     }
