@@ -189,15 +189,31 @@ async function warmUpCoordinators(brokers, deadline) {
   }
 }
 
-function serverProperties({ port, controllerPort, logDirs }) {
+// With `saslPort`, a second listener takes SCRAM-authenticated clients (tenants' producers)
+// and the broker enforces ACLs. The PLAINTEXT and CONTROLLER listeners stay for the broker
+// itself and for Tocsin's own apps, whose principal (ANONYMOUS on loopback) is a super user.
+function saslProperties(saslPort) {
+  if (!saslPort) return '';
+  return `listener.name.sasl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS
+allow.everyone.if.no.acl.found=false
+`;
+}
+
+function serverProperties({ port, controllerPort, logDirs, saslPort }) {
+  const sasl = saslPort ? `,SASL://127.0.0.1:${saslPort}` : '';
   return `# Written by infra/local/lib/kafka.js for a throwaway single-node KRaft broker.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${controllerPort}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port}
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${sasl}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}${sasl}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${saslPort ? ',SASL:SASL_PLAINTEXT' : ''}
 inter.broker.listener.name=PLAINTEXT
+${saslProperties(saslPort)}
 controller.listener.names=CONTROLLER
 log.dirs=${logDirs}
 # Topics are created explicitly (ensureTopics); a typo must fail, not create a topic.
@@ -291,8 +307,11 @@ function exitsWithin(exited, ms) {
 /**
  * Starts a fresh single-node KRaft broker on 127.0.0.1:<port>; resolves once it answers Kafka requests.
  * Refuses to start if a broker already answers on the port: reuse it via KAFKA_BROKERS instead.
+ * `sasl: { users: [{ name, password }] }` adds a SASL_PLAINTEXT listener (SCRAM-SHA-256 and
+ * -512, those users' credentials written at format time) with ACLs enforced; the result's
+ * `saslBrokers` is its address.
  */
-async function startKafka({ cacheDir = DEFAULT_CACHE_DIR, port = 9092, log = noop, startTimeoutMs = START_TIMEOUT_MS } = {}) {
+async function startKafka({ cacheDir = DEFAULT_CACHE_DIR, port = 9092, log = noop, startTimeoutMs = START_TIMEOUT_MS, sasl } = {}) {
   const brokers = `127.0.0.1:${port}`;
   if (await canConnect(port)) {
     const existing = await describeIfKafka(brokers);
@@ -307,14 +326,15 @@ async function startKafka({ cacheDir = DEFAULT_CACHE_DIR, port = 9092, log = noo
 
   const dataDir = await fsp.mkdtemp(path.join(cacheDir, 'run-'));
   const controllerPort = await getFreePort();
-  const instance = { ownerPid: process.pid, port, controllerPort, kafkaVersion };
+  const saslPort = sasl ? await getFreePort() : undefined;
+  const instance = { ownerPid: process.pid, port, controllerPort, saslPort, kafkaVersion };
   const instanceFile = path.join(dataDir, 'instance.json');
   await fsp.writeFile(instanceFile, JSON.stringify(instance, null, 2));
   const propsFile = path.join(dataDir, 'server.properties');
   const logFile = path.join(dataDir, 'broker.log');
   const log4jFile = path.join(dataDir, 'log4j2.properties');
   const formatLog4jFile = path.join(dataDir, 'log4j2-format.properties');
-  await fsp.writeFile(propsFile, serverProperties({ port, controllerPort, logDirs: path.join(dataDir, 'kraft') }));
+  await fsp.writeFile(propsFile, serverProperties({ port, controllerPort, saslPort, logDirs: path.join(dataDir, 'kraft') }));
   await fsp.writeFile(log4jFile, log4j2Properties('INFO'));
   await fsp.writeFile(formatLog4jFile, log4j2Properties('WARN'));
 
@@ -326,7 +346,8 @@ async function startKafka({ cacheDir = DEFAULT_CACHE_DIR, port = 9092, log = noo
   let clusterId;
   do clusterId = crypto.randomBytes(16).toString('base64url');
   while (clusterId.startsWith('-'));
-  const format = await run(java, [`-Dlog4j2.configurationFile=${formatLog4jFile}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile]);
+  const format = await run(java, [`-Dlog4j2.configurationFile=${formatLog4jFile}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile,
+    ...(sasl?.users ?? []).flatMap(({ name, password }) => ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${name},password=${password}]`]))]);
   if (format.error) throw new Error(`Formatting Kafka storage in ${dataDir} failed:\n${tail(format.output)}`);
 
   log(`Starting Kafka ${kafkaVersion} on ${brokers} (log: ${logFile})`);
@@ -391,7 +412,7 @@ async function startKafka({ cacheDir = DEFAULT_CACHE_DIR, port = 9092, log = noo
     throw e;
   }
   log(`Kafka ready on ${brokers} after ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  return { brokers, stop, dataDir, logFile, exited };
+  return { brokers, ...(saslPort ? { saslBrokers: `127.0.0.1:${saslPort}` } : {}), stop, dataDir, logFile, exited };
 }
 
 /** Stops brokers that startKafka runs under cacheDir (all, or only the one on `port`); returns how many. */

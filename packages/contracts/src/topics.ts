@@ -16,6 +16,28 @@ export function topicNames(namespace = ''): TopicNames {
   };
 }
 
+/**
+ * Tenant topics (DESIGN §10): in that mode each tenant's own producers write to a topic of
+ * their own, `tocsin.probe-results.t.<tenant_id>`, which Kafka's ACLs (a prefixed WRITE
+ * grant per tenant principal) keep them to, and the router takes the tenant from the name.
+ */
+export const TENANT_TOPIC_PREFIX = 'tocsin.probe-results.t.';
+
+export function tenantProbeResultsTopic(namespace: string, tenantId: string): string {
+  return `${namespace}${TENANT_TOPIC_PREFIX}${tenantId}`;
+}
+
+/** The pattern the router subscribes by, for every tenant topic in the namespace. */
+export function tenantTopicPattern(namespace: string): RegExp {
+  return new RegExp(`^${(namespace + TENANT_TOPIC_PREFIX).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[A-Za-z0-9_-]+$`);
+}
+
+/** The tenant a tenant topic belongs to, or undefined for any other topic. */
+export function tenantOfTopic(namespace: string, topic: string): string | undefined {
+  const prefix = `${namespace}${TENANT_TOPIC_PREFIX}`;
+  return topic.startsWith(prefix) && topic.length > prefix.length ? topic.slice(prefix.length) : undefined;
+}
+
 /** Every record of a monitor shares one key, so its events stay ordered on one partition. */
 export function monitorKey(tenantId: string, monitorId: string): string {
   return `${tenantId}:${monitorId}`;

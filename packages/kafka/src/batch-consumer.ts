@@ -22,6 +22,8 @@ export interface ConsumedBatch {
 export interface BatchConsumerOptions {
   readonly groupId: string;
   readonly topic: string;
+  /** More topics by name pattern; kafkajs matches it against the topics existing at start. */
+  readonly pattern?: RegExp;
   /** Partitions whose batches are handled at once (kafkajs partitionsConsumedConcurrently); default 1. */
   readonly concurrency?: number;
   /** The most a fetch takes from one partition (kafkajs maxBytesPerPartition); default kafkajs's 1 MiB. */
@@ -83,7 +85,7 @@ export class TransactionalBatchConsumer {
       this.logger.error(`consumer crashed: ${e.payload.error.message}`);
     });
     await consumer.connect();
-    await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await consumer.subscribe({ topics: [this.options.topic, ...(this.options.pattern ? [this.options.pattern] : [])], fromBeginning: true });
     await consumer.run({
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.concurrency ?? 1,

@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { TocsinConfig } from '@tocsin/config';
 import { topicNames } from '@tocsin/contracts';
 import { nestLogCreator } from './kafka-logger';
@@ -17,6 +17,9 @@ export class KafkaModule {
       clientId: `${config.KAFKA_CLIENT_ID}-${app}`,
       topics: topicNames(config.TOCSIN_TOPIC_NAMESPACE),
       partitions: config.TOCSIN_TOPIC_PARTITIONS,
+      ...(config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME
+        ? { sasl: { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD ?? '' } }
+        : {}),
     });
   }
 
@@ -34,6 +37,7 @@ export class KafkaModule {
               logLevel: logLevel.WARN,
               logCreator: nestLogCreator,
               retry: { retries: 8, initialRetryTime: 200 },
+              ...(options.sasl ? { sasl: saslOptions(options.sasl) } : {}),
             }),
         },
         KafkaProducerService,
@@ -41,5 +45,17 @@ export class KafkaModule {
       ],
       exports: [KAFKA_OPTIONS, Kafka, KafkaProducerService, KafkaTopicsService],
     };
+  }
+}
+
+function saslOptions(sasl: NonNullable<KafkaModuleOptions['sasl']>): SASLOptions {
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
   }
 }

@@ -17,6 +17,8 @@ export interface ParseLimits {
   readonly nowMs: number;
   /** How far past `nowMs` an observed_at may be (TOCSIN_MAX_CLOCK_SKEW_SECONDS). */
   readonly maxSkewMs: number;
+  /** Set for a tenant topic: the tenant its name gives, which the record must name too. */
+  readonly topicTenant?: string;
 }
 
 /**
@@ -38,6 +40,9 @@ export function parseProbeRecord(record: ConsumedRecord, limits: ParseLimits): P
   const parsed = parseWith(probeResultSchema, json);
   if (!parsed.ok) return { ok: false, reason: `invalid ProbeResult: ${describeIssues(parsed.issues)}` };
   const probe = parsed.value;
+  if (limits.topicTenant !== undefined && probe.tenant_id !== limits.topicTenant) {
+    return { ok: false, reason: `tenant_id in the body is not the tenant of this topic (${limits.topicTenant})` };
+  }
   const expectedKey = monitorKey(probe.tenant_id, probe.monitor_id);
   if (record.key !== expectedKey) {
     return { ok: false, reason: `record key must be "<tenant_id>:<monitor_id>" of the body (${expectedKey})` };

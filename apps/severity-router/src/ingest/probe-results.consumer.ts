@@ -1,11 +1,12 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Kafka } from 'kafkajs';
 import { Counter } from 'prom-client';
+import { DataSource } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
-import { topicNames } from '@tocsin/contracts';
-import { KafkaTopicsService, TransactionalBatchConsumer, type ConsumedBatch } from '@tocsin/kafka';
-import { MetricsRegistry, ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
+import { tenantProbeResultsTopic, tenantTopicPattern, topicNames } from '@tocsin/contracts';
+import { KafkaTopicsService, TransactionalBatchConsumer, type BatchConsumerOptions, type ConsumedBatch } from '@tocsin/kafka';
+import { MetricsRegistry, PollingLoop, ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { RecordProbeBatchCommand } from './commands/record-probe-batch.command';
 import { ROUTER_GROUP } from './commands/record-probe-batch.handler';
@@ -19,27 +20,44 @@ import { ROUTER_GROUP } from './commands/record-probe-batch.handler';
  */
 const FETCH_BYTES_PER_PARTITION = 1.5 * 1024 * 1024;
 
-/** Feeds tocsin.probe-results.v1 into the monitor aggregates, a partition batch at a time. */
+/**
+ * Feeds tocsin.probe-results.v1 into the monitor aggregates, a partition batch at a time.
+ * With TOCSIN_TENANT_TOPICS, also every tenant's own topic, by pattern: kafkajs matches a
+ * pattern only against the topics that exist when it subscribes, so a refresh creates the
+ * topics of new tenants and, when the set grew, subscribes again.
+ */
 @Injectable()
 export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly consumer: TransactionalBatchConsumer;
+  private readonly logger = new Logger(ProbeResultsConsumer.name);
+  private consumer: TransactionalBatchConsumer;
+  private readonly options: BatchConsumerOptions;
   private readonly results: Counter<'outcome'>;
+  private readonly tenantTopics?: { readonly pattern: RegExp; readonly loop: PollingLoop; subscribed: ReadonlySet<string> };
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly topicsService: KafkaTopicsService,
     private readonly commandBus: CommandBus,
     private readonly relay: OutboxRelay,
+    private readonly dataSource: DataSource,
     readiness: ReadinessRegistry,
-    @Inject(TOCSIN_CONFIG) config: TocsinConfig,
+    @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
     metrics: MetricsRegistry,
   ) {
-    this.consumer = new TransactionalBatchConsumer(kafka, {
-      groupId: ROUTER_GROUP(config.TOCSIN_TOPIC_NAMESPACE),
-      topic: topicNames(config.TOCSIN_TOPIC_NAMESPACE).probeResults,
+    const namespace = config.TOCSIN_TOPIC_NAMESPACE;
+    const pattern = config.TOCSIN_TENANT_TOPICS ? tenantTopicPattern(namespace) : undefined;
+    this.options = {
+      groupId: ROUTER_GROUP(namespace),
+      topic: topicNames(namespace).probeResults,
+      ...(pattern ? { pattern } : {}),
       concurrency: config.TOCSIN_ROUTER_CONCURRENCY,
       maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
-    });
+    };
+    this.consumer = new TransactionalBatchConsumer(kafka, this.options);
+    if (pattern) {
+      const loop = new PollingLoop('tenant-topics', config.TOCSIN_MONITOR_REFRESH_MS, () => this.refreshTenantTopics());
+      this.tenantTopics = { pattern, loop, subscribed: new Set() };
+    }
     readiness.register('probe-results-consumer', () => this.consumer.joined);
     this.results = new Counter({
       name: 'tocsin_router_probe_results_total',
@@ -51,7 +69,29 @@ export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     await this.topicsService.ensureTopics();
+    if (this.tenantTopics) this.tenantTopics.subscribed = await this.ensureTenantTopics();
     await this.consumer.start((batch) => this.onBatch(batch));
+    this.tenantTopics?.loop.start();
+  }
+
+  /** Creates every tenant's topic that is missing; answers the tenant topics the cluster has. */
+  private async ensureTenantTopics(): Promise<ReadonlySet<string>> {
+    const tenants: Array<{ id: string }> = await this.dataSource.query('SELECT id FROM tenants');
+    const namespace = this.config.TOCSIN_TOPIC_NAMESPACE;
+    const all = await this.topicsService.ensureNamed(tenants.map((t) => tenantProbeResultsTopic(namespace, t.id)));
+    return new Set(all.filter((topic) => this.tenantTopics!.pattern.test(topic)));
+  }
+
+  private async refreshTenantTopics(): Promise<boolean> {
+    const topics = await this.ensureTenantTopics();
+    const known = this.tenantTopics!.subscribed;
+    if ([...topics].every((t) => known.has(t))) return false;
+    this.logger.log(`new tenant topics (${[...topics].filter((t) => !known.has(t)).join(', ')}): subscribing again`);
+    this.tenantTopics!.subscribed = topics;
+    await this.consumer.stop();
+    this.consumer = new TransactionalBatchConsumer(this.kafka, this.options);
+    await this.consumer.start((batch) => this.onBatch(batch));
+    return false;
   }
 
   private async onBatch(batch: ConsumedBatch): Promise<void> {
@@ -64,6 +104,7 @@ export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicati
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.tenantTopics?.loop.stop();
     await this.consumer.stop();
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
-import { monitorStreamId, storableText, topicNames } from '@tocsin/contracts';
+import { monitorStreamId, storableText, tenantOfTopic, topicNames } from '@tocsin/contracts';
 import {
   enqueueOutbox,
   EventStore,
@@ -68,6 +68,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
   private readonly topics;
   private readonly reorderToleranceMs: number;
   private readonly maxSkewMs: number;
+  private readonly namespace: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -80,6 +81,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     this.topics = topicNames(config.TOCSIN_TOPIC_NAMESPACE);
     this.reorderToleranceMs = config.TOCSIN_REORDER_TOLERANCE_MS;
     this.maxSkewMs = config.TOCSIN_MAX_CLOCK_SKEW_SECONDS * 1000;
+    this.namespace = config.TOCSIN_TOPIC_NAMESPACE;
   }
 
   async execute({ batch }: RecordProbeBatchCommand): Promise<BatchOutcome> {
@@ -154,7 +156,8 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     let duplicates = 0;
     let rejected = 0;
 
-    const limits = { nowMs: Date.now(), maxSkewMs: this.maxSkewMs };
+    const topicTenant = tenantOfTopic(this.namespace, batch.topic);
+    const limits = { nowMs: Date.now(), maxSkewMs: this.maxSkewMs, ...(topicTenant === undefined ? {} : { topicTenant }) };
     const parsed = fresh.map((record) => ({ record, parsed: parseProbeRecord(record, limits) }));
     const loaded = await this.monitors.loadMany(
       manager,
