@@ -80,7 +80,7 @@ describe('event store on real Postgres', () => {
     );
     await expect(relayOutboxBatch(ds, async () => Promise.reject(new Error('broker down')))).rejects.toThrow('broker down');
     const published: string[] = [];
-    expect(await relayOutboxBatch(ds, async (rows) => void published.push(...rows.map((r) => r.value)))).toBe(3);
+    expect(await relayOutboxBatch(ds, async (rows) => void published.push(...rows.map((r) => String(r.value))))).toBe(3);
     expect(published).toEqual(['1', '2', '3']);
     expect(await relayOutboxBatch(ds, async () => Promise.reject(new Error('nothing left to send')))).toBe(0);
   });
