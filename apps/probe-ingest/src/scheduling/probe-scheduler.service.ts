@@ -9,7 +9,7 @@ import { KafkaProducerService, KafkaTopicsService } from '@tocsin/kafka';
 import { MetricsRegistry, PollingLoop, ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
 import { SecretBox } from '@tocsin/secrets';
 import { ProberService } from '../probing/prober.service';
-import { ProbeResultPublisher } from '../publishing/probe-result.publisher';
+import { ProbeResultPublisher, ResultRefusedError } from '../publishing/probe-result.publisher';
 import { nextSlotAfter, phaseMs } from './phase';
 import { ProbeLeaseRepository, type ClaimedProbe } from './probe-lease.repository';
 
@@ -128,7 +128,8 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
       await this.publisher.publish(result);
     } catch (err) {
       // The next probe is only an interval away; an unpublished result is counted, not retried.
-      this.probes.inc({ outcome: 'publish_failed' });
+      // A result Kafka refused for good (its copy is in the DLQ) is counted apart.
+      this.probes.inc({ outcome: err instanceof ResultRefusedError ? 'publish_refused' : 'publish_failed' });
       this.logger.error(`could not publish probe result for monitor ${monitor.id}: ${(err as Error).message}`);
     }
     if (learned) await this.leases.learn(monitor.id, learned);
