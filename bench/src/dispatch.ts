@@ -208,7 +208,7 @@ async function main(): Promise<void> {
         const runner = ds.createQueryRunner();
         await runner.startTransaction();
         const t0 = performance.now();
-        n = (await repo.claimDue(runner.manager, 100, 4)).length;
+        n = (await repo.claimDue(runner.manager, 100, 4, 100)).length;
         times.push(performance.now() - t0);
         await runner.rollbackTransaction();
         await runner.release();
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
         explained = await original(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);
         return [[], 0];
       }) as typeof runner.manager.query;
-      await repo.claimDue(runner.manager, 100, 4);
+      await repo.claimDue(runner.manager, 100, 4, 100);
       plan = explained.map((r) => r['QUERY PLAN']).join('\n');
       await runner.rollbackTransaction();
       await runner.release();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { HEADERS, monitorKey, topicNames, type ProbeResult } from '@tocsin/contracts';
 import { WebhookReceiver, waitFor, type ReceivedWebhook } from '@tocsin/testing';
-import { ApiClient, DlqTap, ExternalProber, startStack, type Stack } from '../src';
+import { AlertProducer, ApiClient, DlqTap, downtimeStarted, ExternalProber, startStack, type Stack } from '../src';
 
 /**
  * One tenant (mallory) sends what an attacker or a broken prober would, on the same
@@ -259,5 +259,108 @@ describe('abuse: nothing one tenant sends stops another tenant\'s alerts', () =>
     expect(schema.added).toHaveLength(100);
     expect(schema.removed).toHaveLength(100);
     expect(drift!.rawBody.length).toBeLessThan(200_000);
+  });
+});
+
+/**
+ * The dispatcher writes outcomes in lanes, many tenants' at once. Mallory's receiver
+ * answers what no receiver should; the victim's webhooks, in flight at the same moment,
+ * must each arrive once and be recorded delivered on their first attempt.
+ */
+describe('abuse: a receiver\'s answer stays with its own delivery', () => {
+  let stack: Stack;
+  let alerts: AlertProducer;
+  let db: Client;
+  const receivers: Record<'mallory' | 'victim', WebhookReceiver> = {} as never;
+  const tenants: Record<'mallory' | 'victim', { client: ApiClient; tenantId: string }> = {} as never;
+
+  beforeAll(async () => {
+    [stack, receivers.mallory, receivers.victim] = await Promise.all([startStack(['api', 'dispatcher']), WebhookReceiver.start(), WebhookReceiver.start()]);
+    for (const name of ['mallory', 'victim'] as const) {
+      tenants[name] = await ApiClient.tenant(stack.apiUrl, name);
+      // Several endpoints each, so both tenants have endpoints in every flush lane.
+      for (let i = 0; i < 4; i++) {
+        expect((await tenants[name].client.post('/v1/endpoints', { name: `pager-${i}`, url: receivers[name].url })).status).toBe(201);
+      }
+    }
+    alerts = await AlertProducer.connect(stack);
+    db = new Client({ connectionString: stack.database.url });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await alerts?.disconnect();
+    await db?.end();
+    await stack?.close();
+    await Promise.all(Object.values(receivers).map((r) => r?.close()));
+  });
+
+  /** Sends mallory's alert beside the victim's and checks the victim's side came through whole. */
+  const victimUnharmed = async (victimAlerts: number) => {
+    const before = receivers.victim.received.length;
+    const malloryBefore = receivers.mallory.received.length;
+    await alerts.send(downtimeStarted(tenants.mallory.tenantId), ...Array.from({ length: victimAlerts }, () => downtimeStarted(tenants.victim.tenantId)));
+    // Four endpoints each: every alert goes to all four.
+    await waitFor(() => receivers.victim.received.length >= before + victimAlerts * 4, { description: 'every victim webhook' });
+    await waitFor(() => receivers.mallory.received.length >= malloryBefore + 4, { description: 'mallory\'s webhooks' });
+    const ids = receivers.victim.received.map((w) => String(w.headers['webhook-id']));
+    expect(new Set(ids).size).toBe(ids.length);
+    const victimRows = await waitFor(
+      async () => {
+        const { rows } = await db.query<{ status: string; attempts: number }>('SELECT status, attempts FROM deliveries WHERE tenant_id = $1', [tenants.victim.tenantId]);
+        return rows.every((r) => r.status === 'delivered') && rows;
+      },
+      { description: 'victim deliveries recorded' },
+    );
+    expect(victimRows.every((r) => r.attempts === 1)).toBe(true);
+    const malloryIds = receivers.mallory.received.slice(malloryBefore).map((w) => String(w.headers['webhook-id']));
+    return waitFor(
+      async () => {
+        const { rows } = await db.query<{ id: string; status: string; events: Array<{ type: string; data: Record<string, unknown> }> }>(
+          `SELECT d.id, d.status, (SELECT json_agg(json_build_object('type', e.type, 'data', e.data) ORDER BY e.stream_version)
+                                   FROM events e WHERE e.stream_id = 'delivery-' || d.id) AS events
+           FROM deliveries d WHERE d.id = ANY($1::uuid[])`,
+          [malloryIds],
+        );
+        return rows.length === malloryIds.length && rows.every((r) => r.status === 'delivered') && rows;
+      },
+      { description: 'mallory\'s deliveries recorded' },
+    );
+  };
+
+  it('stores a reply of NUL bytes, half an emoji and broken UTF-8 made storable', async () => {
+    const poison = Buffer.concat([Buffer.from('ok \u0000 '), Buffer.from('😀').subarray(0, 2), Buffer.from([0xff, 0xfe]), Buffer.from(' \ud800'.repeat(1)), Buffer.alloc(600, 0x61)]);
+    receivers.mallory.respondWith(() => ({ status: 200, body: poison }));
+    const rows = await victimUnharmed(20);
+    for (const row of rows) {
+      const succeeded = row.events.find((e) => e.type === 'AttemptSucceeded')!;
+      const snippet = String(succeeded.data.response_snippet);
+      expect(snippet.startsWith('ok  ')).toBe(true);
+      expect(snippet).not.toContain('\u0000');
+      expect(snippet.length).toBeLessThanOrEqual(512);
+    }
+  });
+
+  it('isolates an outcome Postgres refuses and records it without the receiver\'s text', async () => {
+    // A stand-in for a reply the sanitiser misses: a trigger refuses every attempt event
+    // whose data holds the marker, as Postgres refuses a \u0000 in jsonb.
+    await db.query(`
+      CREATE FUNCTION refuse_marked_attempt() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.type = 'AttemptSucceeded' AND NEW.data::text LIKE '%refuse-me%' THEN
+          RAISE EXCEPTION 'unsupported Unicode escape sequence' USING ERRCODE = '22P05';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_marked_attempt BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_marked_attempt();`);
+    try {
+      receivers.mallory.respondWith(() => ({ status: 200, body: 'refuse-me' }));
+      const rows = await victimUnharmed(20);
+      for (const row of rows) {
+        expect(row.events.find((e) => e.type === 'AttemptSucceeded')!.data).toMatchObject({ response_snippet: '', http_status: 200 });
+      }
+    } finally {
+      await db.query('DROP TRIGGER refuse_marked_attempt ON events; DROP FUNCTION refuse_marked_attempt()');
+    }
   });
 });

@@ -23,6 +23,18 @@ describe('endpoint health', () => {
     expect(recovered.transitions).toEqual([{ kind: 'recovered' }]);
   });
 
+  it('counts slow successes as delivered, and against the breaker', () => {
+    const slow = (ms: number): AttemptOutcome => ({ at: at(ms), succeeded: true, retriable: false, slow: true });
+    const opened = foldHealth(EMPTY_HEALTH, 'active', [1, 2, 3, 4, 5].map(slow), policy);
+    expect(opened.state).toMatchObject({ delivered: 5, failed: 0, breakerState: 'open', breakerFailures: 5 });
+    expect(opened.transitions).toContainEqual({ kind: 'breaker_opened', consecutiveFailures: 5, retryAt: at(1005) });
+    // A fast answer after the cooldown closes it, as any success does.
+    expect(foldHealth(opened.state, opened.status, [ok(1100)], policy).state.breakerState).toBe('closed');
+    // A slow answer does not reset a streak of failures.
+    const mixed = foldHealth(EMPTY_HEALTH, 'active', [fail(1), fail(2), slow(3), fail(4), fail(5)], policy);
+    expect(mixed.state.breakerState).toBe('open');
+  });
+
   it('never marks a paused endpoint degraded', () => {
     expect(foldHealth(EMPTY_HEALTH, 'paused', [fail(1), fail(2), fail(3), fail(4)], policy).status).toBe('paused');
   });

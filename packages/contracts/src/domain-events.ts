@@ -146,7 +146,11 @@ export type AttemptErrorClass =
   | 'timeout'
   | 'connection'
   | 'ssrf_blocked'
-  | 'invalid_url';
+  | 'invalid_url'
+  /** The endpoint's signing secret or headers cannot be opened with the configured keys. */
+  | 'secret_unreadable'
+  /** The receiver answered, but what it answered could not be stored even when cleaned. */
+  | 'unstorable_outcome';
 
 export interface AttemptStartedData {
   readonly attempt: number;

@@ -21,6 +21,7 @@ import { ConsoleListIndexes1764600000000 } from './migrations/1764600000000-cons
 import { TrimDeliveryIndexes1764700000000 } from './migrations/1764700000000-trim-delivery-indexes';
 import { MonitorStateFillfactor1764800000000 } from './migrations/1764800000000-monitor-state-fillfactor';
 import { OutboxIsolation1764900000000 } from './migrations/1764900000000-outbox-isolation';
+import { DeliveryLeaseExpiries1765100000000 } from './migrations/1765100000000-delivery-lease-expiries';
 
 export const ENTITIES = [
   TenantEntity,
@@ -51,6 +52,7 @@ export const MIGRATIONS = [
   TrimDeliveryIndexes1764700000000,
   MonitorStateFillfactor1764800000000,
   OutboxIsolation1764900000000,
+  DeliveryLeaseExpiries1765100000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

@@ -23,7 +23,7 @@ export async function requeueDeliveries(
   const [rows]: [Array<{ id: string; stream_version: number; previous_status: string; attempts: number; dedup_key: string; alert_event_id: string }>, number] =
     await manager.query(
       `UPDATE deliveries d
-       SET status = 'pending', next_attempt_at = clock_timestamp(), lease_until = NULL, schedule_offset = d.attempts,
+       SET status = 'pending', next_attempt_at = clock_timestamp(), lease_until = NULL, schedule_offset = d.attempts, lease_expiries = 0,
            stream_version = d.stream_version + 1, updated_at = clock_timestamp()
        FROM (SELECT id, status AS previous_status FROM deliveries
              WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = ANY($3::text[]) FOR UPDATE) prev

@@ -11,7 +11,7 @@ export interface ReceivedWebhook {
 }
 
 /** An answer, or `hang`: never answer (the connection stays open until the sender gives up). */
-export type PlannedResponse = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | 'hang';
+export type PlannedResponse = { status: number; body?: string | Buffer; headers?: Record<string, string>; delayMs?: number } | 'hang';
 export type ResponsePlan = (request: ReceivedWebhook, index: number) => PlannedResponse;
 
 /** A real HTTP receiver that records every webhook and answers as the test tells it to. */

@@ -2,7 +2,11 @@ import type { AttemptErrorClass } from '@tocsin/contracts';
 
 export type HttpResult =
   | { kind: 'response'; status: number; retryAfter?: string | undefined }
-  | { kind: 'error'; errorClass: Extract<AttemptErrorClass, 'timeout' | 'connection' | 'ssrf_blocked' | 'invalid_url'>; message: string };
+  | {
+      kind: 'error';
+      errorClass: Extract<AttemptErrorClass, 'timeout' | 'connection' | 'ssrf_blocked' | 'invalid_url' | 'secret_unreadable'>;
+      message: string;
+    };
 
 export type Verdict =
   | { kind: 'delivered' }
@@ -39,7 +43,11 @@ export function judgeAttempt(result: HttpResult, attempt: number, schedule: read
   };
 
   if (result.kind === 'error') {
-    if (result.errorClass === 'timeout' || result.errorClass === 'connection') return retry(result.errorClass, result.message);
+    // An unreadable secret is the operator's to fix (a key dropped from TOCSIN_ENCRYPTION_KEY):
+    // the schedule gives them its length before the delivery is dead-lettered.
+    if (result.errorClass === 'timeout' || result.errorClass === 'connection' || result.errorClass === 'secret_unreadable') {
+      return retry(result.errorClass, result.message);
+    }
     return { kind: 'dead_letter', errorClass: result.errorClass, reason: result.message, disableEndpoint: false };
   }
   const { status } = result;

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
-import type { TocsinConfig } from '@tocsin/config';
+import { tenantMaxInFlight, type TocsinConfig } from '@tocsin/config';
 import {
   DELIVERY_EVENTS,
+  storableText,
   USER_AGENT,
   type AttemptFailedData,
   type AttemptStartedData,
@@ -11,16 +12,23 @@ import {
 } from '@tocsin/contracts';
 import type { EndpointEntity } from '@tocsin/database';
 import { sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
-import type { NewEvent } from '@tocsin/event-store';
+import { isDataError, type NewEvent } from '@tocsin/event-store';
 import { MetricsRegistry, PollingLoop, TOCSIN_CONFIG } from '@tocsin/runtime';
-import { SecretBox } from '@tocsin/secrets';
+import { SecretBox, SecretsError } from '@tocsin/secrets';
 import { signWebhook } from '@tocsin/signing';
 import { EndpointHealthRecorder, type EndpointAttempt } from '../endpoints/endpoint-health.recorder';
 import { WebhookClient, type WebhookResponse } from '../http/webhook-client';
 import { judgeAttempt, type Verdict } from './attempt-outcome';
-import { DeliveryRepository, type ClaimedDelivery, type DeliveryRecord, type DeliveryUpdate } from './delivery.repository';
+import {
+  DeliveryRepository,
+  MAX_LEASE_EXPIRIES,
+  type ClaimedDelivery,
+  type DeliveryRecord,
+  type DeliveryUpdate,
+} from './delivery.repository';
 
 const SNIPPET_CHARS = 512;
+const ERROR_CHARS = 1024;
 /** Outcomes written in one transaction at most; more wait for the next flush. */
 const MAX_FLUSH = 500;
 /**
@@ -152,8 +160,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     const now = Date.now();
     if (now - this.lastReap >= REAP_EVERY_MS) {
       this.lastReap = now;
-      const reaped = await this.deliveries.reapExpiredLeases(this.dataSource.manager);
-      if (reaped > 0) this.logger.warn(`${reaped} deliveries had outlived their lease (a worker died mid-attempt); they are due again`);
+      const reaped = await this.dataSource.transaction((manager) => this.deliveries.reapExpiredLeases(manager));
+      if (reaped.requeued > 0) this.logger.warn(`${reaped.requeued} deliveries had outlived their lease (a worker died mid-attempt); they are due again`);
+      if (reaped.deadLettered > 0) this.logger.error(`${reaped.deadLettered} deliveries outlived their lease ${MAX_LEASE_EXPIRIES} times; dead-lettered`);
     }
     if (now - this.lastPurge >= PURGE_EVERY_MS) {
       this.lastPurge = now;
@@ -163,7 +172,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async claim(manager: DataSource['manager'], limit: number): Promise<Claimed[]> {
-    const rows = await this.deliveries.claimDue(manager, limit, this.config.TOCSIN_ENDPOINT_CONCURRENCY);
+    const rows = await this.deliveries.claimDue(manager, limit, this.config.TOCSIN_ENDPOINT_CONCURRENCY, tenantMaxInFlight(this.config));
     if (rows.length === 0) return [];
     const endpoints = await this.deliveries.endpoints(manager, rows.map((r) => r.endpoint_id));
     const byId = new Map(endpoints.map((e) => [e.id, e]));
@@ -191,24 +200,34 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     return ready;
   }
 
+  /** The request an attempt sends, or why it cannot be made: a secret the keys cannot open fails this endpoint only. */
+  private prepare({ delivery, endpoint }: Claimed, now: Date, body: string): { headers: Record<string, string> } | { unreadable: string } {
+    try {
+      const signature = signWebhook({ webhookId: delivery.id, timestamp: now, body, secrets: signingSecrets(this.box, endpoint, now) });
+      return {
+        headers: {
+        ...endpoint.headers,
+          'content-type': 'application/json',
+          'user-agent': USER_AGENT,
+          ...signature,
+          'x-tocsin-event': delivery.event_type,
+          'x-tocsin-attempt': String(delivery.attempts),
+        },
+      };
+    } catch (err) {
+      if (!(err instanceof SecretsError)) throw err;
+      return { unreadable: `endpoint secret cannot be opened: ${err.message}` };
+    }
+  }
+
   private async attempt({ delivery, endpoint }: Claimed): Promise<void> {
     const now = new Date();
     const body = JSON.stringify({ ...delivery.body, delivered_at: now.toISOString() });
-    const signature = signWebhook({ webhookId: delivery.id, timestamp: now, body, secrets: signingSecrets(this.box, endpoint, now) });
-    const response = await this.client.send({
-      url: endpoint.url,
-      method: endpoint.method,
-      timeoutMs: endpoint.timeout_ms,
-      body,
-      headers: {
-        ...endpoint.headers,
-        'content-type': 'application/json',
-        'user-agent': USER_AGENT,
-        ...signature,
-        'x-tocsin-event': delivery.event_type,
-        'x-tocsin-attempt': String(delivery.attempts),
-      },
-    });
+    const request = this.prepare({ delivery, endpoint }, now, body);
+    const response: WebhookResponse =
+      'unreadable' in request
+        ? { result: { kind: 'error', errorClass: 'secret_unreadable', message: request.unreadable }, durationMs: 0, snippet: null }
+        : await this.client.send({ url: endpoint.url, method: endpoint.method, timeoutMs: endpoint.timeout_ms, body, headers: request.headers });
     const finishedAt = new Date();
     // The schedule counts from the latest redelivery, so a redelivered webhook gets its full set of retries.
     const verdict = judgeAttempt(response.result, delivery.attempts - delivery.schedule_offset, endpoint.retry_schedule_seconds, finishedAt);
@@ -226,7 +245,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
           deliveryId: delivery.id,
           at: finishedAt,
           succeeded: verdict.kind === 'delivered',
-          retriable: verdict.kind === 'retry' || (verdict.kind === 'dead_letter' && isRetriableClass(verdict.errorClass)),
+          // The receiver is not to blame for a secret Tocsin cannot open: no breaker failure.
+          retriable:
+            verdict.kind !== 'delivered' &&
+            verdict.errorClass !== 'secret_unreadable' &&
+            (verdict.kind === 'retry' || isRetriableClass(verdict.errorClass)),
+          slow: verdict.kind === 'delivered' && response.durationMs > this.config.TOCSIN_BREAKER_SLOW_MS,
           disable: verdict.kind === 'dead_letter' && verdict.disableEndpoint ? verdict.reason : null,
         },
         done,
@@ -266,16 +290,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       while (lane.pending.length > 0) {
         const batch = lane.pending.splice(0, MAX_FLUSH);
         try {
-          await this.dataSource.transaction(async (manager) => {
-            const written = await this.deliveries.record(manager, batch.map((f) => f.record));
-            await this.health.record(
-              manager,
-              batch.filter((f) => written.has(f.record.delivery.id)).map((f) => f.attempt),
-            );
-          });
-          for (const f of batch) f.done();
-        } catch (err) {
-          for (const f of batch) f.failed(err as Error);
+          await this.writeIsolating(batch);
         } finally {
           this.unwritten -= batch.length;
         }
@@ -284,6 +299,46 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       }
     })().finally(() => {
       lane.running = null;
+    });
+  }
+
+  /**
+   * Writes a lane's outcomes in one transaction. A lane holds many tenants' outcomes, so
+   * one that fails on its data (a receiver's answer the sanitiser missed) must not roll
+   * back the others, whose webhooks would then go out again: the batch is split in halves
+   * until the outcome at fault stands alone, which is written again without the
+   * receiver's text, and failing that, left to its lease (the reaper bounds how often).
+   */
+  private async writeIsolating(batch: readonly Finished[]): Promise<void> {
+    try {
+      await this.writeOutcomes(batch.map((f) => f.record), batch.map((f) => f.attempt));
+      for (const f of batch) f.done();
+    } catch (err) {
+      if (!isDataError(err)) {
+        for (const f of batch) f.failed(err as Error);
+        return;
+      }
+      if (batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        await this.writeIsolating(batch.slice(0, half));
+        await this.writeIsolating(batch.slice(half));
+        return;
+      }
+      const [one] = batch as [Finished];
+      this.logger.warn(`outcome of delivery ${one.record.delivery.id} could not be stored (${(err as Error).message}); storing it without the receiver's text`);
+      try {
+        await this.writeOutcomes([withoutReceiverText(one.record, (err as Error).message)], [one.attempt]);
+        one.done();
+      } catch (again) {
+        one.failed(again as Error);
+      }
+    }
+  }
+
+  private async writeOutcomes(records: readonly DeliveryRecord[], attempts: readonly EndpointAttempt[]): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const written = await this.deliveries.record(manager, records);
+      await this.health.record(manager, attempts.filter((a) => written.has(a.deliveryId)));
     });
   }
 
@@ -310,7 +365,8 @@ function outcomeEvents(
 ): [NewEvent[], DeliveryUpdate] {
   const attempt = delivery.attempts;
   const status = response.result.kind === 'response' ? response.result.status : null;
-  const snippet = response.snippet?.slice(0, SNIPPET_CHARS) ?? null;
+  // Both come from the receiver (or its network): made storable before they reach a batch.
+  const snippet = response.snippet === null ? null : storableText(response.snippet, SNIPPET_CHARS);
   if (verdict.kind === 'delivered') {
     const data: AttemptSucceededData = {
       attempt,
@@ -321,7 +377,7 @@ function outcomeEvents(
     };
     return [[{ ...DELIVERY_EVENTS.AttemptSucceeded, data }], { status: 'delivered', lastHttpStatus: status }];
   }
-  const error = response.result.kind === 'error' ? response.result.message : status ? `HTTP ${status}` : null;
+  const error = response.result.kind === 'error' ? storableText(response.result.message, ERROR_CHARS) : status ? `HTTP ${status}` : null;
   const failed: AttemptFailedData = {
     attempt,
     http_status: status,
@@ -344,4 +400,23 @@ function outcomeEvents(
     [failedEvent, { ...DELIVERY_EVENTS.DeadLettered, data: { attempts: attempt, reason: verdict.reason } }],
     { status: 'dead_lettered', lastHttpStatus: status, lastError: verdict.reason },
   ];
+}
+
+/**
+ * The outcome as recorded when what the receiver sent cannot be stored: the verdict and
+ * the delivery's next state stay, the snippet and error text go, and the attempt says why.
+ */
+function withoutReceiverText(record: DeliveryRecord, reason: string): DeliveryRecord {
+  const note = storableText(`unstorable_outcome: ${reason}`, ERROR_CHARS);
+  const events = record.events.map((event): NewEvent => {
+    if (event.type === DELIVERY_EVENTS.AttemptSucceeded.type) {
+      return { ...event, data: { ...(event.data as AttemptSucceededData), response_snippet: '' } };
+    }
+    if (event.type === DELIVERY_EVENTS.AttemptFailed.type) {
+      return { ...event, data: { ...(event.data as AttemptFailedData), response_snippet: null, error: note } };
+    }
+    return event;
+  });
+  const update = record.update.lastError === undefined || record.update.lastError === null ? record.update : { ...record.update, lastError: note };
+  return { ...record, events, update };
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { deliveryStreamId } from '@tocsin/contracts';
+import { DELIVERY_EVENTS, deliveryStreamId } from '@tocsin/contracts';
 import type { DeliveryEntity, DeliveryStatus, EndpointEntity } from '@tocsin/database';
 import { appendToStreams, type StreamAppend } from '@tocsin/delivery-queue';
 import type { NewEvent } from '@tocsin/event-store';
@@ -27,6 +27,10 @@ export type ClaimedDelivery = Pick<
 
 /** Slack over the endpoint's own timeout before a lease is taken for a dead worker's. */
 export const LEASE_MARGIN_SECONDS = 5;
+/** Leases a delivery may outlive before it is dead-lettered rather than tried again. */
+export const MAX_LEASE_EXPIRIES = 3;
+const REAP_BACKOFF_SECONDS = 5;
+export const LEASE_EXPIRED_REASON = 'lease_expired_repeatedly: every attempt outlived its lease without an outcome being recorded';
 
 /**
  * The deliveries work queue and its event streams, always written together, in as few
@@ -44,10 +48,12 @@ export class DeliveryRepository {
    *   many rows as it claims, not every endpoint's full slots; the next claim (each flush
    *   triggers one) takes what a short endpoint left over;
    * - a `downtime_resolved` never goes before its `downtime_started` on the same endpoint;
-   * - tenants take turns: every tenant's first pick comes before any tenant's second.
+   * - tenants take turns: every tenant's first pick comes before any tenant's second;
+   * - no tenant gets more than `perTenant` in flight, counted over every dispatcher, so
+   *   one tenant's slow endpoints never hold every slot.
    * Claiming bumps the stream version: the caller appends exactly one event per row.
    */
-  async claimDue(manager: EntityManager, limit: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
+  async claimDue(manager: EntityManager, limit: number, perEndpoint: number, perTenant: number): Promise<ClaimedDelivery[]> {
     const result: [ClaimedDelivery[], number] = await manager.query(
       `WITH RECURSIVE busy AS (
          (SELECT endpoint_id FROM deliveries WHERE status IN ('pending', 'retrying') ORDER BY endpoint_id LIMIT 1)
@@ -81,10 +87,18 @@ export class DeliveryRepository {
          SELECT id, tenant_id, next_attempt_at,
                 row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, sequence) AS endpoint_turn
          FROM due
+       ), tenant_load AS (
+         -- One pass over the rows in flight (a partial index), however many tenants there are.
+         SELECT f.tenant_id, count(*)::int AS n FROM deliveries f
+         WHERE f.status = 'in_flight' AND f.lease_until >= now()
+         GROUP BY f.tenant_id
        ), ranked AS (
-         SELECT id, next_attempt_at,
-                row_number() OVER (PARTITION BY tenant_id ORDER BY endpoint_turn, next_attempt_at) AS tenant_turn
-         FROM turns
+         SELECT id, next_attempt_at, tenant_turn FROM (
+           SELECT t.id, t.next_attempt_at, coalesce(l.n, 0) AS load,
+                  row_number() OVER (PARTITION BY t.tenant_id ORDER BY t.endpoint_turn, t.next_attempt_at) AS tenant_turn
+           FROM turns t LEFT JOIN tenant_load l ON l.tenant_id = t.tenant_id
+         ) r
+         WHERE r.tenant_turn <= $4::int - r.load
          ORDER BY tenant_turn, next_attempt_at
          LIMIT $1
        ), picked AS (
@@ -103,7 +117,7 @@ export class DeliveryRepository {
        WHERE d.id = picked.id
        RETURNING d.id, d.tenant_id, d.endpoint_id, d.alert_event_id, d.event_type, d.dedup_key, d.body, d.attempts,
                  d.schedule_offset, d.stream_version`,
-      [limit, perEndpoint, LEASE_MARGIN_SECONDS],
+      [limit, perEndpoint, LEASE_MARGIN_SECONDS, perTenant],
     );
     return result[0];
   }
@@ -174,13 +188,33 @@ export class DeliveryRepository {
   /**
    * Deliveries whose lease ran out (their worker died mid-attempt) become due again. The
    * attempt they were on has no outcome event: nothing is recorded that did not happen.
+   * A delivery whose lease keeps running out is not a dead worker but a delivery that
+   * cannot be recorded: it waits longer each time (REAP_BACKOFF_SECONDS, then 4×, …) and
+   * after MAX_LEASE_EXPIRIES is dead-lettered with the reason, so it never loops.
    */
-  async reapExpiredLeases(manager: EntityManager): Promise<number> {
-    const result: [unknown[], number] = await manager.query(
-      `UPDATE deliveries SET status = 'retrying', next_attempt_at = now(), lease_until = NULL, updated_at = clock_timestamp()
-       WHERE status = 'in_flight' AND lease_until < now()`,
+  async reapExpiredLeases(manager: EntityManager): Promise<{ requeued: number; deadLettered: number }> {
+    const [rows]: [Array<{ id: string; tenant_id: string; dedup_key: string; alert_event_id: string; attempts: number; stream_version: number; dead: boolean }>, number] =
+      await manager.query(
+        `UPDATE deliveries d
+         SET lease_expiries = d.lease_expiries + 1,
+             status = CASE WHEN d.lease_expiries + 1 >= $1 THEN 'dead_lettered' ELSE 'retrying' END,
+             next_attempt_at = CASE WHEN d.lease_expiries + 1 >= $1 THEN NULL
+                                    ELSE now() + make_interval(secs => $2 * power(4, d.lease_expiries)) END,
+             last_error = CASE WHEN d.lease_expiries + 1 >= $1 THEN $3 ELSE d.last_error END,
+             stream_version = d.stream_version + CASE WHEN d.lease_expiries + 1 >= $1 THEN 1 ELSE 0 END,
+             lease_until = NULL, updated_at = clock_timestamp()
+         WHERE d.status = 'in_flight' AND d.lease_until < now()
+         RETURNING d.id, d.tenant_id, d.dedup_key, d.alert_event_id, d.attempts, d.stream_version, d.status = 'dead_lettered' AS dead`,
+        [MAX_LEASE_EXPIRIES, REAP_BACKOFF_SECONDS, LEASE_EXPIRED_REASON],
+      );
+    const dead = rows.filter((r) => r.dead);
+    await appendToStreams(
+      manager,
+      dead.map((r) =>
+        deliveryAppend(r, r.stream_version - 1, [{ ...DELIVERY_EVENTS.DeadLettered, data: { attempts: r.attempts, reason: LEASE_EXPIRED_REASON } }]),
+      ),
     );
-    return result[1];
+    return { requeued: rows.length - dead.length, deadLettered: dead.length };
   }
 
   /**
@@ -200,7 +234,7 @@ export class DeliveryRepository {
   }
 }
 
-function deliveryAppend(delivery: ClaimedDelivery, afterVersion: number, events: readonly NewEvent[]): StreamAppend {
+function deliveryAppend(delivery: Pick<ClaimedDelivery, 'id' | 'tenant_id' | 'dedup_key' | 'alert_event_id'>, afterVersion: number, events: readonly NewEvent[]): StreamAppend {
   return {
     streamId: deliveryStreamId(delivery.id),
     afterVersion,

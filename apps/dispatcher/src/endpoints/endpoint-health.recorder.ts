@@ -21,6 +21,8 @@ export interface EndpointAttempt {
   readonly at: Date;
   readonly succeeded: boolean;
   readonly retriable: boolean;
+  /** A 2xx slower than TOCSIN_BREAKER_SLOW_MS. */
+  readonly slow?: boolean;
   /** Set by a 410 Gone: the reason the endpoint is disabled. */
   readonly disable: string | null;
 }

@@ -6,6 +6,8 @@ export interface AttemptOutcome {
   readonly succeeded: boolean;
   /** 5xx, 408/429, timeouts and connection errors: the receiver is unwell. A 4xx is an answer, not a sickness. */
   readonly retriable: boolean;
+  /** A success slower than the breaker's latency budget: delivered, but it counts against the breaker. */
+  readonly slow?: boolean;
 }
 
 export interface HealthState {
@@ -57,7 +59,8 @@ const MAX_COOLDOWN_MS = 10 * 60_000;
  * Folds attempts into an endpoint's stats, its `degraded` flag and its circuit breaker:
  * - degraded when at least half of the latest attempts (of at least four) failed, and
  *   cleared by three successes in a row;
- * - the breaker opens after `breakerThreshold` consecutive retriable failures and holds
+ * - the breaker opens after `breakerThreshold` consecutive retriable failures (or
+ *   successes slower than the latency budget, which hold a slot as long) and holds
  *   the endpoint's deliveries for a cooldown; then one half-open attempt either closes it
  *   or opens it again for twice as long (at most 10 minutes).
  */
@@ -80,10 +83,11 @@ export function foldHealth(
       lastAttemptAt: o.at,
       recent,
     };
-    if (o.succeeded) {
+    // A slow success holds a slot as long as a timeout would: for the breaker it is one.
+    if (o.succeeded && !o.slow) {
       if (state.breakerState !== 'closed') transitions.push({ kind: 'breaker_closed' });
       state = { ...state, breakerState: 'closed', breakerFailures: 0, breakerRetryAt: null, breakerOpens: 0 };
-    } else if (o.retriable) {
+    } else if (o.retriable || o.slow) {
       const failures = state.breakerFailures + 1;
       const open = state.breakerState !== 'closed';
       // While open, only a failure after the cooldown (the half-open probe) reopens it;
