@@ -41,6 +41,7 @@ export class ProberService implements OnApplicationShutdown {
   private readonly policy: SsrfPolicy | undefined;
   /** HTTP probes share one guarded pool; each MCP probe makes (and destroys) its own. */
   private readonly httpAgent: Agent | undefined;
+  private readonly connect: ReturnType<SsrfPolicy['connector']> | undefined;
   private readonly maxResponseBytes: number | undefined;
 
   constructor(
@@ -49,6 +50,7 @@ export class ProberService implements OnApplicationShutdown {
   ) {
     this.policy = config.TOCSIN_ALLOW_PRIVATE_URLS ? undefined : new SsrfPolicy(config.TOCSIN_ALLOWED_PRIVATE_CIDRS ?? []);
     this.httpAgent = this.policy?.agent();
+    this.connect = this.policy?.connector();
     this.maxResponseBytes = config.TOCSIN_PROBE_MAX_RESPONSE_BYTES;
   }
 
@@ -70,7 +72,7 @@ export class ProberService implements OnApplicationShutdown {
     const outcome = await probeMcpServer(monitor.url, {
       ...options,
       ...(monitor.mcp_generation ? { generation: monitor.mcp_generation } : {}),
-      ...(this.policy ? { connect: this.policy.connector() } : {}),
+      ...(this.connect ? { connect: this.connect } : {}),
       ...(this.maxResponseBytes ? { maxResponseBytes: this.maxResponseBytes } : {}),
     });
     const learned: Learned | undefined =
