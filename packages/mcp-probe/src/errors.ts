@@ -1,3 +1,5 @@
+import { storableText } from '@tocsin/contracts';
+
 export const MAX_ERROR_LENGTH = 300;
 
 interface ErrorLike {
@@ -7,10 +9,13 @@ interface ErrorLike {
   cause?: unknown;
 }
 
-/** One line, bounded: these messages end up in events, alerts and webhooks. */
+/**
+ * One line, bounded and storable: these messages, often a server's own words, end up in
+ * events, alerts and webhooks, and a NUL or half an emoji would fail every row stored with them.
+ */
 export function boundMessage(text: string, max = MAX_ERROR_LENGTH): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+  const line = storableText(text).replace(/\s+/g, ' ').trim();
+  return line.length <= max ? line : `${storableText(line, max - 1)}…`;
 }
 
 export function errorMessage(err: unknown): string {

@@ -1,4 +1,5 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { storableText } from '@tocsin/contracts';
 import type { InitializeResponse } from './observed-transport';
 import type { McpGeneration } from './types';
 
@@ -26,9 +27,10 @@ export function generationFromInitialize(reply: InitializeResponse | undefined):
   return handshake ? 'handshake' : 'unknown';
 }
 
+/** The server's own text, reported and stored on the monitor: bounded and storable. */
 export function protocolVersionOf(reply: InitializeResponse | undefined): string | undefined {
   const version = reply && 'result' in reply ? reply.result['protocolVersion'] : undefined;
-  return typeof version === 'string' ? version : undefined;
+  return typeof version === 'string' ? storableText(version, 64) : undefined;
 }
 
 function supportedVersionsOf(data: unknown): unknown[] {

@@ -6,8 +6,10 @@ import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/tran
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
 import { raceAbort, type ProbeDeadline } from './deadline';
+import { boundMessage } from './errors';
 import { ObservedTransport, type InitializeResponse } from './observed-transport';
 import { createRecordingFetch } from './recording-fetch';
+import { MAX_TOOLS, ResponseBudget } from './response-budget';
 import type { StepRecord, StepRecorder } from './step-recorder';
 import type { McpGeneration, McpTransportKind } from './types';
 
@@ -17,6 +19,8 @@ export interface ProbeContext {
   deadline: ProbeDeadline;
   recorder: StepRecorder;
   dispatcher: Dispatcher;
+  /** What one attempt may read of the server's replies, all of them together. */
+  maxResponseBytes: number;
 }
 
 /** A tool as listed by either generation; only `name` is required to be there. */
@@ -80,11 +84,17 @@ function shouldTryLegacySse(attempt: AttemptResult, ctx: ProbeContext): boolean 
 
 async function runAttempt(kind: McpTransportKind, ctx: ProbeContext): Promise<AttemptResult> {
   ctx.recorder.beginAttempt();
+  // Stops the attempt when the reply budget is spent: the SDK would otherwise wait for a
+  // reply whose stream was cut until the deadline.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([ctx.deadline.signal, stop.signal]);
   const fetch = createRecordingFetch({
     recorder: ctx.recorder,
     transport: kind,
     dispatcher: ctx.dispatcher,
     signal: ctx.deadline.signal,
+    budget: new ResponseBudget(ctx.maxResponseBytes),
+    onTooLarge: (err) => stop.abort(err),
   });
   const { transport, beforeClose } = createSdkTransport(kind, ctx, fetch);
   const observed = new ObservedTransport(transport, ctx.recorder, {
@@ -92,9 +102,9 @@ async function runAttempt(kind: McpTransportKind, ctx: ProbeContext): Promise<At
     beforeClose,
   });
   const client = new Client(CLIENT_INFO, { capabilities: {} });
-  const requestOptions = { signal: ctx.deadline.signal, timeout: ctx.deadline.sdkRequestTimeoutMs };
+  const requestOptions = { signal, timeout: ctx.deadline.sdkRequestTimeoutMs };
   try {
-    await raceAbort(client.connect(observed, requestOptions), ctx.deadline.signal);
+    await raceAbort(client.connect(observed, requestOptions), signal);
     const tools = await listAllTools(client, requestOptions);
     return { ...settled(kind, ctx, observed), ok: true, tools };
   } catch (cause) {
@@ -162,9 +172,10 @@ async function listAllTools(
     const params = cursor === undefined ? undefined : { cursor };
     const result = await raceAbort(client.listTools(params, options), options.signal);
     tools.push(...result.tools);
+    if (tools.length > MAX_TOOLS) throw new ToolsListPaginationError(`tools/list returned more than ${MAX_TOOLS} tools`);
     cursor = result.nextCursor;
     if (cursor === undefined) return tools;
-    if (seenCursors.has(cursor)) throw new ToolsListPaginationError(`tools/list repeated cursor "${cursor}"`);
+    if (seenCursors.has(cursor)) throw new ToolsListPaginationError(`tools/list repeated cursor "${boundMessage(cursor, 100)}"`);
     seenCursors.add(cursor);
   }
   throw new ToolsListPaginationError(`tools/list returned more than ${MAX_TOOL_PAGES} pages`);

@@ -4,6 +4,7 @@ import { classifyFailure } from './classify-failure';
 import { ProbeDeadline } from './deadline';
 import { generationFromInitialize, protocolVersionOf } from './generation';
 import { probeHandshake, type AttemptResult, type ProbeContext } from './handshake-probe';
+import { DEFAULT_MAX_RESPONSE_BYTES, isFinalFailure } from './response-budget';
 import { StepRecorder } from './step-recorder';
 import { probeStateless } from './stateless-probe';
 import { hashTools, summarizeTools } from './tools-hash';
@@ -28,7 +29,7 @@ export async function probeMcpServer(url: string, options: McpProbeOptions): Pro
   const target = parseHttpUrl(url);
   if (!target) return invalidUrlOutcome();
   const deadline = new ProbeDeadline(options.timeoutMs, options.signal);
-  const dispatcher = new Agent(options.lookup ? { connect: { lookup: options.lookup } } : {});
+  const dispatcher = new Agent(options.connect ? { connect: options.connect } : {});
   try {
     const ctx: ProbeContext = {
       url: target,
@@ -36,6 +37,7 @@ export async function probeMcpServer(url: string, options: McpProbeOptions): Pro
       deadline,
       recorder: new StepRecorder(),
       dispatcher,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     };
     const order = options.generation === 'stateless' ? [probeStateless, probeHandshake] : [probeHandshake, probeStateless];
     const [first, second] = order as [Strategy, Strategy];
@@ -68,7 +70,7 @@ function normalize(attempt: AttemptResult): AttemptResult & { generation: McpGen
 }
 
 function mayBeOtherGeneration(attempt: AttemptResult & { identified: boolean }, ctx: ProbeContext): boolean {
-  if (attempt.identified || ctx.deadline.signal.aborted) return false;
+  if (attempt.identified || ctx.deadline.signal.aborted || isFinalFailure(attempt.cause)) return false;
   const status = attempt.failingStep?.http_status;
   if (status === undefined) return false; // nothing answered: a transport failure either way
   return (status >= 200 && status <= 299) || OTHER_GENERATION_STATUSES.has(status);

@@ -3,6 +3,7 @@ import { fetch as undiciFetch } from 'undici';
 import { boundMessage, errorMessage, networkErrorMessage } from './errors';
 import { isStatelessVersion, STATELESS_VERSIONS } from './generation';
 import type { AttemptResult, ProbeContext, ProbedTool } from './handshake-probe';
+import { MAX_TOOLS, RedirectNotFollowedError, redirectMessage, ResponseBudget } from './response-budget';
 import type { StepRecord } from './step-recorder';
 import type { McpProbeStepName } from './types';
 
@@ -17,8 +18,6 @@ const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 const CLIENT_INFO = { name: 'tocsin-probe', version: '0.1.0' };
 const MAX_TOOL_PAGES = 100;
-/** A reply larger than this is not a tools/list a probe should hold in memory. */
-const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
 type JsonRpcReply =
   | { kind: 'result'; result: Record<string, unknown> }
@@ -36,7 +35,7 @@ class StepFailure extends Error {}
 export async function probeStateless(ctx: ProbeContext): Promise<AttemptResult> {
   ctx.recorder.beginAttempt();
   let nextId = 1;
-  const state: StatelessState = { identified: false };
+  const state: StatelessState = { identified: false, budget: new ResponseBudget(ctx.maxResponseBytes) };
   try {
     const version = STATELESS_VERSIONS[0] as string;
     const discover = await call(ctx, 'discover', 'server/discover', {}, version, nextId++, state);
@@ -59,11 +58,12 @@ export async function probeStateless(ctx: ProbeContext): Promise<AttemptResult> 
         if (!isTool(tool)) failStep(ctx, 'tools/list', 'tools/list returned a tool without a name');
         tools.push(tool);
       }
+      if (tools.length > MAX_TOOLS) failStep(ctx, 'tools/list', `tools/list returned more than ${MAX_TOOLS} tools`);
       if (typeof result['ttlMs'] === 'number') state.ttlMs = result['ttlMs'];
       const next = result['nextCursor'];
       if (next === undefined || next === null) break;
       if (typeof next !== 'string') failStep(ctx, 'tools/list', 'tools/list nextCursor is not a string');
-      if (seenCursors.has(next)) failStep(ctx, 'tools/list', `tools/list repeated cursor "${next}"`);
+      if (seenCursors.has(next)) failStep(ctx, 'tools/list', `tools/list repeated cursor "${boundMessage(next, 100)}"`);
       seenCursors.add(next);
       cursor = next;
     }
@@ -80,6 +80,8 @@ interface StatelessState {
   identified: boolean;
   protocolVersion?: string;
   ttlMs?: number;
+  /** Every reply of the attempt together. */
+  budget: ResponseBudget;
 }
 
 function settled(ctx: ProbeContext, state: StatelessState) {
@@ -131,7 +133,11 @@ async function call(
     });
     record.http_status = response.status;
     record.content_type = response.headers.get('content-type') ?? undefined;
-    text = await readBounded(response.body);
+    if (response.status >= 300 && response.status <= 399 && response.status !== 304) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new RedirectNotFollowedError(redirectMessage(response.status, response.headers.get('location'), ctx.url));
+    }
+    text = await readBounded(response.body, state.budget);
   } catch (err) {
     if (!ctx.deadline.signal.aborted) record.error = boundMessage(networkErrorMessage(err));
     throw err;
@@ -169,13 +175,13 @@ function failStep(ctx: ProbeContext, step: McpProbeStepName, error: string): nev
   throw new StepFailure(error);
 }
 
-async function readBounded(body: AsyncIterable<Uint8Array> | null): Promise<string> {
+/** Leaving the loop early cancels the body, so the rest of an oversize reply is never read. */
+async function readBounded(body: AsyncIterable<Uint8Array> | null, budget: ResponseBudget): Promise<string> {
   if (!body) return '';
   const chunks: Buffer[] = [];
-  let size = 0;
   for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > MAX_REPLY_BYTES) throw new StepFailure(`reply larger than ${MAX_REPLY_BYTES} bytes`);
+    const tooLarge = budget.take(chunk.byteLength);
+    if (tooLarge) throw tooLarge;
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
+import { storableText } from '@tocsin/contracts';
 import type { McpToolSummary } from './types';
+
+/** Longer names are cut in results (the hash still covers the whole contract). */
+export const MAX_TOOL_NAME_LENGTH = 512;
 
 /** JSON with object keys sorted at every depth; undefined members are dropped as JSON.stringify does. */
 export function canonicalJson(value: unknown): string {
@@ -31,9 +35,12 @@ export function hashTool(tool: { name: string } & Record<string, unknown>): stri
   return sha256(canonicalJson(contract));
 }
 
-/** `{name, hash}` per tool, sorted by name (then hash, so duplicate names still order stably). */
+/**
+ * `{name, hash}` per tool, sorted by name (then hash, so duplicate names still order
+ * stably). Names are the server's text and go to storage: made storable and bounded.
+ */
 export function summarizeTools(tools: ReadonlyArray<{ name: string } & Record<string, unknown>>): McpToolSummary[] {
-  return sortTools(tools.map((tool) => ({ name: tool.name, hash: hashTool(tool) })));
+  return sortTools(tools.map((tool) => ({ name: storableText(tool.name, MAX_TOOL_NAME_LENGTH), hash: hashTool(tool) })));
 }
 
 export function sortTools(tools: readonly McpToolSummary[]): McpToolSummary[] {

@@ -1,4 +1,4 @@
-import type { LookupFunction } from 'node:net';
+import type { buildConnector } from 'undici';
 
 /** Mirrors `FailureLayer` in @tocsin/contracts (DESIGN §2). */
 export type McpFailureLayer = 'transport' | 'http' | 'initialize' | 'tools_list';
@@ -53,6 +53,12 @@ export interface McpProbeOptions {
   signal?: AbortSignal;
   /** The generation this server was last seen speaking; tried first. */
   generation?: McpGeneration;
-  /** A socket `lookup` for every connection (e.g. an SSRF guard refusing private addresses). */
-  lookup?: LookupFunction;
+  /**
+   * The undici `connect` for every connection (e.g. an SSRF guard's, which checks IP
+   * literals, resolved names and the connected address), both generations and both SDK
+   * transports alike.
+   */
+  connect?: buildConnector.connector;
+  /** What one attempt may read of the server's replies, tools/list pages included; 4 MiB unless set. */
+  maxResponseBytes?: number;
 }

@@ -100,7 +100,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
     metrics: MetricsRegistry,
   ) {
-    this.client = new WebhookClient(config.TOCSIN_ALLOW_PRIVATE_URLS, config.TOCSIN_DISPATCH_CONCURRENCY);
+    this.client = new WebhookClient(config.TOCSIN_ALLOW_PRIVATE_URLS, config.TOCSIN_DISPATCH_CONCURRENCY, config.TOCSIN_ALLOWED_PRIVATE_CIDRS);
     this.loop = new PollingLoop(DeliveryWorker.name, config.TOCSIN_DISPATCH_POLL_MS, () => this.claimAndSend());
     this.attempts = new Counter({
       name: 'tocsin_delivery_attempts_total',

@@ -1,6 +1,7 @@
 import { Agent, errors, type Dispatcher } from 'undici';
 import type { HttpResult } from '../deliveries/attempt-outcome';
-import { guardedLookup, isPrivateAddress, SsrfBlockedError } from '@tocsin/net-guard';
+import { storableText, storableUtf8 } from '@tocsin/contracts';
+import { SsrfBlockedError, SsrfPolicy, type AllowedCidr } from '@tocsin/net-guard';
 
 export interface WebhookRequest {
   readonly url: string;
@@ -18,21 +19,25 @@ export interface WebhookResponse {
 
 const SNIPPET_BYTES = 1024;
 
-/** Sends one attempt: never follows redirects, bounds the response it reads, classifies errors. */
+/**
+ * Sends one attempt: never follows redirects (undici's dispatch has no redirect handling;
+ * a 3xx is an answer, judged as a permanent failure), bounds the response it reads,
+ * classifies errors.
+ */
 export class WebhookClient {
   private readonly agent: Agent;
+  private readonly policy: SsrfPolicy | undefined;
 
-  /** One keep-alive pool per origin (undici's Agent), as wide as the worker's concurrency. */
-  constructor(
-    private readonly allowPrivate: boolean,
-    connectionsPerOrigin = 64,
-  ) {
-    this.agent = new Agent({
-      connect: allowPrivate ? {} : { lookup: guardedLookup },
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 60_000,
-      connections: connectionsPerOrigin,
-    });
+  /**
+   * One keep-alive pool per origin (undici's Agent), as wide as the worker's concurrency.
+   * Unless private targets are allowed, every connection goes through the SSRF policy's
+   * connector (IP literals, resolved names and the connected address are all judged),
+   * with `allowedCidrs` (TOCSIN_ALLOWED_PRIVATE_CIDRS) let through.
+   */
+  constructor(allowPrivate: boolean, connectionsPerOrigin = 64, allowedCidrs: readonly AllowedCidr[] = []) {
+    this.policy = allowPrivate ? undefined : new SsrfPolicy(allowedCidrs);
+    const options = { keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: connectionsPerOrigin };
+    this.agent = this.policy ? this.policy.agent(options) : new Agent(options);
   }
 
   async send(req: WebhookRequest): Promise<WebhookResponse> {
@@ -45,9 +50,10 @@ export class WebhookClient {
     } catch (err) {
       return { result: { kind: 'error', errorClass: 'invalid_url', message: (err as Error).message }, durationMs: 0, snippet: null };
     }
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (!this.allowPrivate && isPrivateAddress(host)) {
-      const message = `${host} is a non-public address`;
+    // The connector refuses it too; answering here saves queueing behind the pool.
+    const refused = this.policy?.hostBlockReason(url.hostname);
+    if (refused) {
+      const message = `refused to connect: ${refused}`;
       return { result: { kind: 'error', errorClass: 'ssrf_blocked', message }, durationMs: 0, snippet: null };
     }
     return new Promise<WebhookResponse>((resolve) => {
@@ -137,7 +143,8 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   }
 
   private respond(): void {
-    const snippet = Buffer.concat(this.chunks, Math.min(this.size, SNIPPET_BYTES)).toString('utf8');
+    // The receiver's bytes, cut on a character boundary and cleaned: the snippet is stored.
+    const snippet = storableUtf8(Buffer.concat(this.chunks, Math.min(this.size, SNIPPET_BYTES)), SNIPPET_BYTES);
     this.finish({ kind: 'response', status: this.status, retryAfter: this.retryAfter }, snippet);
   }
 
@@ -160,7 +167,8 @@ class SnippetReadError extends Error {
 function classifyError(err: unknown): HttpResult {
   const cause = (err as { cause?: unknown }).cause;
   if (err instanceof SsrfBlockedError || cause instanceof SsrfBlockedError) {
-    return { kind: 'error', errorClass: 'ssrf_blocked', message: ((cause ?? err) as Error).message };
+    const blocked = err instanceof SsrfBlockedError ? err : (cause as SsrfBlockedError);
+    return { kind: 'error', errorClass: 'ssrf_blocked', message: storableText(blocked.message, 500) };
   }
   const timedOut =
     err instanceof errors.HeadersTimeoutError ||
@@ -169,5 +177,5 @@ function classifyError(err: unknown): HttpResult {
     (err as Error).name === 'TimeoutError' ||
     (err as Error).name === 'AbortError';
   const message = err instanceof Error ? `${err.message}${cause instanceof Error ? `: ${cause.message}` : ''}` : String(err);
-  return { kind: 'error', errorClass: timedOut ? 'timeout' : 'connection', message: message.slice(0, 500) };
+  return { kind: 'error', errorClass: timedOut ? 'timeout' : 'connection', message: storableText(message, 500) };
 }

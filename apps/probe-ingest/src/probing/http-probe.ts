@@ -1,6 +1,5 @@
-import type { LookupFunction } from 'node:net';
-import { Agent, request } from 'undici';
-import type { FailureLayer } from '@tocsin/contracts';
+import { request, type Dispatcher } from 'undici';
+import { storableText, type FailureLayer } from '@tocsin/contracts';
 
 export interface ProbeOutcome {
   readonly ok: boolean;
@@ -12,17 +11,21 @@ export interface ProbeOutcome {
   readonly tools?: Array<{ name: string; hash: string }>;
 }
 
+/** Most of an answer's body a probe reads (and throws away) before closing the connection. */
+const MAX_DUMP_BYTES = 64 * 1024;
+
 /**
  * A plain HTTP service: the expected status (any 2xx unless one is set) within the timeout
- * is up; anything else says which layer failed. Redirects are not followed: a 301 is an
- * answer, and may be the expected one.
+ * is up; anything else says which layer failed. Redirects are not followed (undici's
+ * `request` never follows one): a 301 is an answer, and may be the expected one, and the
+ * monitor's headers go to its own URL only.
  */
 export interface HttpProbeOptions {
   readonly timeoutMs: number;
   readonly expectedStatus?: number;
   readonly headers?: Record<string, string>;
-  /** The connection pool to use, e.g. one whose connect-time lookup refuses private addresses. */
-  readonly dispatcher?: Agent;
+  /** The connection pool to use, e.g. an SSRF guard's, which checks every connection. */
+  readonly dispatcher?: Dispatcher;
 }
 
 export async function probeHttpService(url: string, options: HttpProbeOptions): Promise<ProbeOutcome> {
@@ -37,7 +40,7 @@ export async function probeHttpService(url: string, options: HttpProbeOptions): 
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
-    await res.body.dump();
+    await res.body.dump({ limit: MAX_DUMP_BYTES });
     const expected = options.expectedStatus;
     const up = expected === undefined ? res.statusCode >= 200 && res.statusCode < 300 : res.statusCode === expected;
     if (up) return { ok: true, latency_ms: latency(), http_status: res.statusCode };
@@ -45,11 +48,7 @@ export async function probeHttpService(url: string, options: HttpProbeOptions): 
     return { ok: false, failure_layer: 'http', error: `HTTP ${res.statusCode}, expected ${wanted}`, latency_ms: latency(), http_status: res.statusCode };
   } catch (err) {
     const cause = (err as { cause?: Error }).cause;
-    const message = `${(err as Error).message}${cause ? `: ${cause.message}` : ''}`.slice(0, 300);
+    const message = storableText(`${(err as Error).message}${cause ? `: ${cause.message}` : ''}`, 300);
     return { ok: false, failure_layer: 'transport', error: message, latency_ms: latency() };
   }
-}
-
-export function guardedAgent(lookup: LookupFunction): Agent {
-  return new Agent({ connect: { lookup } });
 }

@@ -2,10 +2,11 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import type { TocsinConfig } from '@tocsin/config';
 import type { MonitorEntity } from '@tocsin/database';
 import { probeMcpServer } from '@tocsin/mcp-probe';
-import { guardedLookup, isPrivateHost } from '@tocsin/net-guard';
+import { SsrfPolicy } from '@tocsin/net-guard';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
 import { SecretBox } from '@tocsin/secrets';
-import { guardedAgent, probeHttpService, type ProbeOutcome } from './http-probe';
+import type { Agent } from 'undici';
+import { probeHttpService, type ProbeOutcome } from './http-probe';
 
 type Probed = Pick<
   MonitorEntity,
@@ -24,43 +25,55 @@ export interface Probe {
   learned?: Learned;
 }
 
+type ProberConfig = Pick<TocsinConfig, 'TOCSIN_ALLOW_PRIVATE_URLS'> &
+  Partial<Pick<TocsinConfig, 'TOCSIN_ALLOWED_PRIVATE_CIDRS' | 'TOCSIN_PROBE_MAX_RESPONSE_BYTES'>>;
+
 /**
  * Probes one monitor by its kind; never throws for a failing target, only reports it.
- * Unless private URLs are allowed, connections to private, loopback and link-local
- * addresses are refused at connect time, as the dispatcher refuses them for webhooks.
+ * Unless private URLs are allowed, every connection (HTTP probes, both MCP generations and
+ * both SDK transports) goes through the SSRF guard's connector, which refuses non-public
+ * addresses whether written as a literal or resolved from a name, as the dispatcher does
+ * for webhooks; TOCSIN_ALLOWED_PRIVATE_CIDRS lets named ranges through.
  */
 @Injectable()
 export class ProberService implements OnApplicationShutdown {
   private readonly logger = new Logger(ProberService.name);
-  private readonly guarded;
+  private readonly policy: SsrfPolicy | undefined;
+  /** HTTP probes share one guarded pool; each MCP probe makes (and destroys) its own. */
+  private readonly httpAgent: Agent | undefined;
+  private readonly connect: ReturnType<SsrfPolicy['connector']> | undefined;
+  private readonly maxResponseBytes: number | undefined;
 
   constructor(
-    @Inject(TOCSIN_CONFIG) config: Pick<TocsinConfig, 'TOCSIN_ALLOW_PRIVATE_URLS'>,
+    @Inject(TOCSIN_CONFIG) config: ProberConfig,
     private readonly box: SecretBox,
   ) {
-    this.guarded = config.TOCSIN_ALLOW_PRIVATE_URLS ? undefined : guardedAgent(guardedLookup);
+    this.policy = config.TOCSIN_ALLOW_PRIVATE_URLS ? undefined : new SsrfPolicy(config.TOCSIN_ALLOWED_PRIVATE_CIDRS ?? []);
+    this.httpAgent = this.policy?.agent();
+    this.connect = this.policy?.connector();
+    this.maxResponseBytes = config.TOCSIN_PROBE_MAX_RESPONSE_BYTES;
   }
 
   /** Undefined when the monitor's sealed headers cannot be opened (logged; no result is made up). */
   async probe(monitor: Probed): Promise<Probe | undefined> {
     const headers = this.headersOf(monitor);
     if (!headers) return undefined;
-    if (this.guarded && isPrivateHost(new URL(monitor.url).hostname)) {
-      return { outcome: { ok: false, failure_layer: 'transport', error: 'refused: a private, loopback or link-local address', latency_ms: 0 } };
-    }
+    const refused = this.refusal(monitor.url);
+    if (refused) return { outcome: { ok: false, failure_layer: 'transport', error: refused, latency_ms: 0 } };
     const options = { timeoutMs: monitor.timeout_ms, headers };
     if (monitor.kind === 'http') {
       const outcome = await probeHttpService(monitor.url, {
         ...options,
         ...(monitor.expected_status ? { expectedStatus: monitor.expected_status } : {}),
-        ...(this.guarded ? { dispatcher: this.guarded } : {}),
+        ...(this.httpAgent ? { dispatcher: this.httpAgent } : {}),
       });
       return { outcome };
     }
     const outcome = await probeMcpServer(monitor.url, {
       ...options,
       ...(monitor.mcp_generation ? { generation: monitor.mcp_generation } : {}),
-      ...(this.guarded ? { lookup: guardedLookup } : {}),
+      ...(this.connect ? { connect: this.connect } : {}),
+      ...(this.maxResponseBytes ? { maxResponseBytes: this.maxResponseBytes } : {}),
     });
     const learned: Learned | undefined =
       outcome.ok && outcome.generation !== 'unknown'
@@ -80,6 +93,19 @@ export class ProberService implements OnApplicationShutdown {
     };
   }
 
+  /** Saves a connection attempt for a literal the connector would refuse anyway; names are judged as they resolve. */
+  private refusal(url: string): string | undefined {
+    if (!this.policy) return undefined;
+    let hostname: string;
+    try {
+      hostname = new URL(url).hostname;
+    } catch {
+      return undefined; // the probes answer an invalid URL themselves
+    }
+    const reason = this.policy.hostBlockReason(hostname);
+    return reason === undefined ? undefined : `refused to connect: ${reason}`;
+  }
+
   private headersOf(monitor: Probed): Record<string, string> | undefined {
     if (!monitor.sealed_headers) return monitor.headers;
     try {
@@ -92,6 +118,6 @@ export class ProberService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.guarded?.close();
+    await this.httpAgent?.close();
   }
 }

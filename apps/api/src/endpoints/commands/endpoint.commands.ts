@@ -78,7 +78,7 @@ export class RegisterEndpointHandler implements ICommandHandler<RegisterEndpoint
   ) {}
 
   async execute({ tenantId, body }: RegisterEndpointCommand): Promise<Outcome<EndpointWithSecret>> {
-    const refused = checkTargetUrl(body.url, this.config.TOCSIN_ALLOW_PRIVATE_URLS);
+    const refused = checkTargetUrl(body.url, this.config);
     if (refused) return refused;
     const secret = body.secret ?? generateWebhookSecret();
     const endpoint = await this.endpoints.insert({
@@ -101,7 +101,7 @@ export class UpdateEndpointHandler implements ICommandHandler<UpdateEndpointComm
   ) {}
 
   async execute({ tenantId, endpointId, changes }: UpdateEndpointCommand): Promise<Outcome<EndpointEntity>> {
-    const refused = changes.url ? checkTargetUrl(changes.url, this.config.TOCSIN_ALLOW_PRIVATE_URLS) : null;
+    const refused = changes.url ? checkTargetUrl(changes.url, this.config) : null;
     if (refused) return refused;
     const updated = await this.endpoints.update(tenantId, endpointId, changes);
     return updated ? { ok: true, value: updated } : notFound(endpointId);

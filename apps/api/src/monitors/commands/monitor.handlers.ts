@@ -14,7 +14,7 @@ function checkPolicy(config: TocsinConfig, changes: { url?: string | undefined; 
   if (changes.interval_seconds !== undefined && changes.interval_seconds < config.TOCSIN_MIN_INTERVAL_SECONDS) {
     return refuse(400, `must be at least ${config.TOCSIN_MIN_INTERVAL_SECONDS} on this deployment`, 'interval_seconds');
   }
-  return changes.url ? checkTargetUrl(changes.url, config.TOCSIN_ALLOW_PRIVATE_URLS) : null;
+  return changes.url ? checkTargetUrl(changes.url, config) : null;
 }
 
 /** Headers (often a bearer token) are stored sealed; only their names stay readable. */
