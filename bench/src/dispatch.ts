@@ -29,6 +29,9 @@ import { freePort } from './harness';
 const { values } = parseArgs({
   options: {
     endpoints: { type: 'string', default: '100' },
+    // The endpoints are spread over this many tenants: one tenant alone may hold only
+    // TOCSIN_TENANT_MAX_IN_FLIGHT (a quarter) of the slots.
+    tenants: { type: 'string', default: '8' },
     alerts: { type: 'string', default: '100' },
     history: { type: 'string', default: '1000000' },
     concurrency: { type: 'string', default: '512' },
@@ -38,6 +41,7 @@ const { values } = parseArgs({
   },
 });
 const ENDPOINTS = Number(values.endpoints);
+const TENANTS = Number(values.tenants);
 const ALERTS = Number(values.alerts);
 const HISTORY = Number(values.history);
 const CONCURRENCY = Number(values.concurrency);
@@ -80,16 +84,18 @@ async function main(): Promise<void> {
   const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
   let dispatchers: ChildProcess[] = [];
   try {
-    const tenantId = randomUUID();
-    await db.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [tenantId, 'bench']);
+    const tenantIds = Array.from({ length: TENANTS }, () => randomUUID());
+    for (const [i, id] of tenantIds.entries()) await db.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [id, `bench-${i}`]);
+    const tenantId = tenantIds[0]!;
     const endpointIds = Array.from({ length: ENDPOINTS }, () => randomUUID());
     const secret = generateWebhookSecret();
-    for (const id of endpointIds) {
+    for (const [i, id] of endpointIds.entries()) {
+      const endpointTenant = tenantIds[i % TENANTS]!;
       await db.query(
         `INSERT INTO endpoints (id, tenant_id, name, url, events, severities, include_recovery, method, headers, secret,
                                 retry_schedule_seconds, timeout_ms, status)
          VALUES ($1, $2, $3, $4, '["*"]', '["P1","P2","P3"]', true, 'POST', '{}', $5, '[0,30,120,600,1800]', 10000, 'active')`,
-        [id, tenantId, `e-${id.slice(0, 8)}`, `${receiver.url}/${id}`, box.seal(secret)],
+        [id, endpointTenant, `e-${id.slice(0, 8)}`, `${receiver.url}/${id}`, box.seal(secret)],
       );
     }
 
@@ -121,7 +127,10 @@ async function main(): Promise<void> {
     // Our figure: alerts produced → every delivery recorded delivered.
     await producer.connect();
     const total = ENDPOINTS * ALERTS;
-    const alerts: AlertEvent[] = Array.from({ length: ALERTS }, (_, i) => {
+    // Every tenant gets ALERTS alerts, each to all of its endpoints: ENDPOINTS × ALERTS webhooks in all.
+    const alerts: AlertEvent[] = Array.from({ length: ALERTS * TENANTS }, (_, n) => {
+      const i = Math.floor(n / TENANTS);
+      const tenantId = tenantIds[n % TENANTS]!;
       const monitorId = randomUUID();
       const now = new Date().toISOString();
       return {
@@ -266,7 +275,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
-        `endpoints: ${ENDPOINTS}, alerts: ${ALERTS}, webhooks: ${total}, dispatch concurrency: ${CONCURRENCY}, dispatcher processes: ${REPLICAS}`,
+        `endpoints: ${ENDPOINTS} over ${TENANTS} tenants, alerts: ${ALERTS} per tenant, webhooks: ${total}, dispatch concurrency: ${CONCURRENCY}, dispatcher processes: ${REPLICAS}`,
         `dispatcher: ${Math.round(total / ours)} deliveries/s (${total} in ${ours.toFixed(2)} s, ${events} delivery events in the log)`,
         `bare undici client: ${Math.round(total / bare)} requests/s (${total} in ${bare.toFixed(2)} s, same bodies, same receiver)`,
         `dispatcher / bare: ${((bare / ours) * 100).toFixed(1)} %`,

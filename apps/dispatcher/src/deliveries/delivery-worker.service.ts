@@ -82,6 +82,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private readonly loop: PollingLoop;
   private readonly client: WebhookClient;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Attempts in flight here, by tenant: the claim gives no tenant more than its cap. */
+  private readonly tenantInFlight = new Map<string, number>();
   private readonly attempts: Counter<'outcome'>;
   private readonly latency: Histogram;
   /** Outcomes waiting to be written, in lanes by endpoint: see scheduleFlush. */
@@ -148,11 +150,18 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
 
   private launch(claimed: readonly Claimed[]): void {
     for (const work of claimed) {
+      const tenant = work.delivery.tenant_id;
       const running = this.attempt(work).catch((err: Error) =>
         this.logger.error(`attempt of delivery ${work.delivery.id} failed to record; its lease will expire: ${err.message}`),
       );
       this.inFlight.add(running);
-      void running.finally(() => this.inFlight.delete(running));
+      this.tenantInFlight.set(tenant, (this.tenantInFlight.get(tenant) ?? 0) + 1);
+      void running.finally(() => {
+        this.inFlight.delete(running);
+        const left = (this.tenantInFlight.get(tenant) ?? 1) - 1;
+        if (left > 0) this.tenantInFlight.set(tenant, left);
+        else this.tenantInFlight.delete(tenant);
+      });
     }
   }
 
@@ -172,7 +181,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async claim(manager: DataSource['manager'], limit: number): Promise<Claimed[]> {
-    const rows = await this.deliveries.claimDue(manager, limit, this.config.TOCSIN_ENDPOINT_CONCURRENCY, tenantMaxInFlight(this.config));
+    const rows = await this.deliveries.claimDue(
+      manager,
+      limit,
+      this.config.TOCSIN_ENDPOINT_CONCURRENCY,
+      tenantMaxInFlight(this.config),
+      this.tenantInFlight,
+    );
     if (rows.length === 0) return [];
     const endpoints = await this.deliveries.endpoints(manager, rows.map((r) => r.endpoint_id));
     const byId = new Map(endpoints.map((e) => [e.id, e]));

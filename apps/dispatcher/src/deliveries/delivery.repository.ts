@@ -49,11 +49,17 @@ export class DeliveryRepository {
    *   triggers one) takes what a short endpoint left over;
    * - a `downtime_resolved` never goes before its `downtime_started` on the same endpoint;
    * - tenants take turns: every tenant's first pick comes before any tenant's second;
-   * - no tenant gets more than `perTenant` in flight, counted over every dispatcher, so
-   *   one tenant's slow endpoints never hold every slot.
+   * - no tenant gets more than `perTenant` in flight in this worker (`inFlight` holds what
+   *   each tenant has in flight here), so one tenant's slow endpoints never hold every slot.
    * Claiming bumps the stream version: the caller appends exactly one event per row.
    */
-  async claimDue(manager: EntityManager, limit: number, perEndpoint: number, perTenant: number): Promise<ClaimedDelivery[]> {
+  async claimDue(
+    manager: EntityManager,
+    limit: number,
+    perEndpoint: number,
+    perTenant: number,
+    inFlight: ReadonlyMap<string, number> = new Map(),
+  ): Promise<ClaimedDelivery[]> {
     const result: [ClaimedDelivery[], number] = await manager.query(
       `WITH RECURSIVE busy AS (
          (SELECT endpoint_id FROM deliveries WHERE status IN ('pending', 'retrying') ORDER BY endpoint_id LIMIT 1)
@@ -87,16 +93,11 @@ export class DeliveryRepository {
          SELECT id, tenant_id, next_attempt_at,
                 row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, sequence) AS endpoint_turn
          FROM due
-       ), tenant_load AS (
-         -- One pass over the rows in flight (a partial index), however many tenants there are.
-         SELECT f.tenant_id, count(*)::int AS n FROM deliveries f
-         WHERE f.status = 'in_flight' AND f.lease_until >= now()
-         GROUP BY f.tenant_id
        ), ranked AS (
          SELECT id, next_attempt_at, tenant_turn FROM (
            SELECT t.id, t.next_attempt_at, coalesce(l.n, 0) AS load,
                   row_number() OVER (PARTITION BY t.tenant_id ORDER BY t.endpoint_turn, t.next_attempt_at) AS tenant_turn
-           FROM turns t LEFT JOIN tenant_load l ON l.tenant_id = t.tenant_id
+           FROM turns t LEFT JOIN unnest($5::uuid[], $6::int[]) AS l(tenant_id, n) ON l.tenant_id = t.tenant_id
          ) r
          WHERE r.tenant_turn <= $4::int - r.load
          ORDER BY tenant_turn, next_attempt_at
@@ -117,7 +118,7 @@ export class DeliveryRepository {
        WHERE d.id = picked.id
        RETURNING d.id, d.tenant_id, d.endpoint_id, d.alert_event_id, d.event_type, d.dedup_key, d.body, d.attempts,
                  d.schedule_offset, d.stream_version`,
-      [limit, perEndpoint, LEASE_MARGIN_SECONDS, perTenant],
+      [limit, perEndpoint, LEASE_MARGIN_SECONDS, perTenant, [...inFlight.keys()], [...inFlight.values()]],
     );
     return result[0];
   }
