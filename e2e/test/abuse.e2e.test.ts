@@ -5,6 +5,28 @@ import { WebhookReceiver, waitFor, type ReceivedWebhook } from '@tocsin/testing'
 import { AlertProducer, ApiClient, DlqTap, downtimeStarted, ExternalProber, startStack, type Stack } from '../src';
 
 /**
+ * Runs `body` while a trigger refuses, as Postgres refuses a `\u0000` in jsonb, every
+ * event row matching `condition` (SQL over NEW): a stand-in for any value the database
+ * cannot take, so isolation is exercised however good the sanitiser gets.
+ */
+async function whileEventsRefused(db: Client, condition: string, body: () => Promise<void>): Promise<void> {
+  await db.query(`
+    CREATE FUNCTION refuse_marked_event() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF ${condition} THEN
+        RAISE EXCEPTION 'unsupported Unicode escape sequence' USING ERRCODE = '22P05';
+      END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER refuse_marked_event BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_marked_event();`);
+  try {
+    await body();
+  } finally {
+    await db.query('DROP TRIGGER refuse_marked_event ON events; DROP FUNCTION refuse_marked_event()');
+  }
+}
+
+/**
  * One tenant (mallory) sends what an attacker or a broken prober would, on the same
  * partition as another tenant (victim), whose incidents must still arrive, once each and
  * as fast as without the poison. One partition, so every record shares the victim's
@@ -148,18 +170,7 @@ describe('abuse: nothing one tenant sends stops another tenant\'s alerts', () =>
   });
 
   it('isolates a record Postgres refuses in a batch and dead-letters it with the database\'s reason', async () => {
-    // A stand-in for any value the database cannot take: a trigger refuses, as Postgres
-    // does a `\u0000` in jsonb, every event whose data holds the marker.
-    await db.query(`
-      CREATE FUNCTION refuse_marked_event() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.data::text LIKE '%refuse-me%' THEN
-          RAISE EXCEPTION 'unsupported Unicode escape sequence' USING ERRCODE = '22P05';
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER refuse_marked_event BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_marked_event();`);
-    try {
+    await whileEventsRefused(db, "NEW.data::text LIKE '%refuse-me%'", async () => {
       const target = await monitor('mallory', 'db-poison');
       const neighbour = await monitor('mallory', 'db-neighbour');
       const refused = result('mallory', target, false, { error: 'refuse-me' });
@@ -175,9 +186,7 @@ describe('abuse: nothing one tenant sends stops another tenant\'s alerts', () =>
       await waitFor(() => receivers.mallory.received.some((w) => w.body.server_slug === 'db-neighbour'), { description: 'the neighbour paged' });
       expect(receivers.mallory.received.some((w) => w.body.server_slug === 'db-poison')).toBe(false);
       await routerCaughtUp();
-    } finally {
-      await db.query('DROP TRIGGER refuse_marked_event ON events; DROP FUNCTION refuse_marked_event()');
-    }
+    });
   });
 
   it('refuses results stamped in the future, so they cannot blind a monitor', async () => {
@@ -342,25 +351,13 @@ describe('abuse: a receiver\'s answer stays with its own delivery', () => {
   });
 
   it('isolates an outcome Postgres refuses and records it without the receiver\'s text', async () => {
-    // A stand-in for a reply the sanitiser misses: a trigger refuses every attempt event
-    // whose data holds the marker, as Postgres refuses a \u0000 in jsonb.
-    await db.query(`
-      CREATE FUNCTION refuse_marked_attempt() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.type = 'AttemptSucceeded' AND NEW.data::text LIKE '%refuse-me%' THEN
-          RAISE EXCEPTION 'unsupported Unicode escape sequence' USING ERRCODE = '22P05';
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER refuse_marked_attempt BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_marked_attempt();`);
-    try {
+    // A reply the sanitiser misses: the attempt event holding the marker is refused.
+    await whileEventsRefused(db, "NEW.type = 'AttemptSucceeded' AND NEW.data::text LIKE '%refuse-me%'", async () => {
       receivers.mallory.respondWith(() => ({ status: 200, body: 'refuse-me' }));
       const rows = await victimUnharmed(20);
       for (const row of rows) {
         expect(row.events.find((e) => e.type === 'AttemptSucceeded')!.data).toMatchObject({ response_snippet: '', http_status: 200 });
       }
-    } finally {
-      await db.query('DROP TRIGGER refuse_marked_attempt ON events; DROP FUNCTION refuse_marked_attempt()');
-    }
+    });
   });
 });
