@@ -20,6 +20,7 @@ import { ApiKeyRevocation1764500000000 } from './migrations/1764500000000-api-ke
 import { ConsoleListIndexes1764600000000 } from './migrations/1764600000000-console-list-indexes';
 import { TrimDeliveryIndexes1764700000000 } from './migrations/1764700000000-trim-delivery-indexes';
 import { MonitorStateFillfactor1764800000000 } from './migrations/1764800000000-monitor-state-fillfactor';
+import { SealedEndpointHeaders1765000000000 } from './migrations/1765000000000-sealed-endpoint-headers';
 
 export const ENTITIES = [
   TenantEntity,
@@ -49,6 +50,7 @@ export const MIGRATIONS = [
   ConsoleListIndexes1764600000000,
   TrimDeliveryIndexes1764700000000,
   MonitorStateFillfactor1764800000000,
+  SealedEndpointHeaders1765000000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

@@ -37,6 +37,7 @@ export class IncomingHooksController {
   @ApiResponse({ status: 202, description: '{result: processed | ignored, raw_status, mapped_status, monitor_id, event_id}' })
   @ApiResponse({ status: 401, description: 'signature missing or wrong (logged as auth_failed)' })
   @ApiResponse({ status: 404, description: 'no receiver has this token' })
+  @ApiResponse({ status: 503, description: 'the result could not be queued, or the receiver\'s secret cannot be opened (details.error_class secret_unreadable)' })
   async receive(@Param('token') token: string, @Req() req: RequestWithRawBody) {
     const answer: IncomingAnswer = await this.commands.execute(
       new ReceiveStatusWebhookCommand({
@@ -49,7 +50,12 @@ export class IncomingHooksController {
     );
     if (answer.status === 202) return answer.body;
     throw new HttpException(
-      { statusCode: answer.status, error: ERROR_NAMES[answer.status], message: answer.message },
+      {
+        statusCode: answer.status,
+        error: ERROR_NAMES[answer.status],
+        message: answer.message,
+        ...(answer.errorClass === undefined ? {} : { details: { error_class: answer.errorClass } }),
+      },
       answer.status,
     );
   }

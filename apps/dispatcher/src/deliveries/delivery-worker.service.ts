@@ -10,7 +10,7 @@ import {
   type AttemptSucceededData,
 } from '@tocsin/contracts';
 import type { EndpointEntity } from '@tocsin/database';
-import { sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
+import { describeUnreadable, endpointHeaders, sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
 import type { NewEvent } from '@tocsin/event-store';
 import { MetricsRegistry, PollingLoop, TOCSIN_CONFIG } from '@tocsin/runtime';
 import { SecretBox } from '@tocsin/secrets';
@@ -109,8 +109,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const sealed = await sealStoredSecrets(this.dataSource.manager, this.box);
-    if (sealed > 0) this.logger.log(`sealed ${sealed} endpoint signing secret(s) with key ${this.box.currentKeyId}`);
+    const sealed = await sealStoredSecrets(this.dataSource.manager, this.box, (row) => this.logger.warn(describeUnreadable(row)));
+    if (sealed.resealed > 0) this.logger.log(`sealed ${sealed.resealed} stored secret(s) with key ${this.box.currentKeyId}`);
     this.loop.start();
   }
 
@@ -201,7 +201,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       timeoutMs: endpoint.timeout_ms,
       body,
       headers: {
-        ...endpoint.headers,
+        ...endpointHeaders(this.box, endpoint),
         'content-type': 'application/json',
         'user-agent': USER_AGENT,
         ...signature,

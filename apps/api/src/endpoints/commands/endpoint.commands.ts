@@ -6,7 +6,7 @@ import { ENDPOINT_EVENTS, type EndpointSecretRotatedData, type ReplayRequestedDa
 import type { EndpointEntity, PreviousSecret } from '@tocsin/database';
 import { enqueueDeliveries, REPLAYABLE_STATUSES, requeueDeliveries, testDelivery } from '@tocsin/delivery-queue';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
-import { SecretBox } from '@tocsin/secrets';
+import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { generateWebhookSecret } from '@tocsin/signing';
 import { refuse, type Outcome } from '../../common/result';
 import { checkTargetUrl } from '../../common/url-policy';
@@ -17,6 +17,16 @@ import type { CreateEndpointBody, ReplayBody, RotateSecretBody, UpdateEndpointBo
 export interface EndpointWithSecret {
   readonly endpoint: EndpointEntity;
   readonly secret: string;
+}
+
+/** Headers (often the receiver's own bearer token) are stored sealed; only their names stay readable. */
+function sealHeaders(
+  box: SecretBox,
+  endpointId: string,
+  headers: Record<string, string>,
+): Pick<EndpointEntity, 'headers' | 'sealed_headers' | 'header_names'> {
+  const names = Object.keys(headers).sort();
+  return { headers: {}, header_names: names, sealed_headers: names.length > 0 ? box.sealJson(headers, sealedIn.endpointHeaders(endpointId)) : null };
 }
 
 export class RegisterEndpointCommand extends Command<Outcome<EndpointWithSecret>> {
@@ -81,11 +91,13 @@ export class RegisterEndpointHandler implements ICommandHandler<RegisterEndpoint
     const refused = checkTargetUrl(body.url, this.config.TOCSIN_ALLOW_PRIVATE_URLS);
     if (refused) return refused;
     const secret = body.secret ?? generateWebhookSecret();
+    const id = randomUUID();
     const endpoint = await this.endpoints.insert({
-      id: randomUUID(),
+      id,
       tenant_id: tenantId,
       ...body,
-      secret: this.box.seal(secret),
+      ...sealHeaders(this.box, id, body.headers),
+      secret: this.box.seal(secret, sealedIn.endpointSecret(id)),
       previous_secrets: [],
       status: 'active',
     });
@@ -98,12 +110,15 @@ export class UpdateEndpointHandler implements ICommandHandler<UpdateEndpointComm
   constructor(
     private readonly endpoints: EndpointRepository,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
+    private readonly box: SecretBox,
   ) {}
 
   async execute({ tenantId, endpointId, changes }: UpdateEndpointCommand): Promise<Outcome<EndpointEntity>> {
     const refused = changes.url ? checkTargetUrl(changes.url, this.config.TOCSIN_ALLOW_PRIVATE_URLS) : null;
     if (refused) return refused;
-    const updated = await this.endpoints.update(tenantId, endpointId, changes);
+    const { headers, ...rest } = changes;
+    const sealed = headers === undefined ? {} : sealHeaders(this.box, endpointId, headers);
+    const updated = await this.endpoints.update(tenantId, endpointId, { ...rest, ...sealed });
     return updated ? { ok: true, value: updated } : notFound(endpointId);
   }
 }
@@ -204,7 +219,7 @@ export class RotateEndpointSecretHandler implements ICommandHandler<RotateEndpoi
       const secret = generateWebhookSecret();
       await manager.query('UPDATE endpoints SET secret = $2, previous_secrets = $3::jsonb, updated_at = now() WHERE id = $1', [
         endpointId,
-        this.box.seal(secret),
+        this.box.seal(secret, sealedIn.endpointSecret(endpointId)),
         JSON.stringify(previous),
       ]);
       const data: EndpointSecretRotatedData = { endpoint_id: endpointId, previous_expires_at: expiresAt };

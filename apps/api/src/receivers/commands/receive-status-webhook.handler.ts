@@ -4,7 +4,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
 import type { ReceiverEntity } from '@tocsin/database';
 import { KafkaProducerService } from '@tocsin/kafka';
-import { SecretBox } from '@tocsin/secrets';
+import { sealedIn, SecretBox, SecretUnreadableError } from '@tocsin/secrets';
 import {
   checkSignature,
   fieldText,
@@ -84,7 +84,17 @@ export class ReceiveStatusWebhookHandler implements ICommandHandler<ReceiveStatu
     // Only JSON bodies keep their raw bytes, so the media type is settled before the signature.
     if (call.rawBody === undefined) return refuse(415, 'failed', 'send the status as a JSON body (content-type: application/json)');
     if (receiver.secret !== null) {
-      const checked = checkSignature(this.secrets.open(receiver.secret), call.rawBody, header(call, receiver.signature_header));
+      let secret: string;
+      try {
+        secret = this.secrets.open(receiver.secret, sealedIn.receiverSecret(receiver.id));
+      } catch (err) {
+        if (!(err instanceof SecretUnreadableError)) throw err;
+        // The sender did nothing wrong and can retry once an operator sets the secret again: a 503 for this receiver alone.
+        this.logger.warn(`receiver ${receiver.id} (tenant ${receiver.tenant_id}): secret_unreadable: ${err.message}`);
+        await this.receivers.recordCall(receiver, { ...base, result: 'failed', reason: 'secret_unreadable: the receiver\'s secret cannot be opened' });
+        return { status: 503, message: 'this receiver\'s secret cannot be opened (secret_unreadable); its owner must create the receiver again', errorClass: 'secret_unreadable' };
+      }
+      const checked = checkSignature(secret, call.rawBody, header(call, receiver.signature_header));
       if (!checked.ok) return refuse(401, 'auth_failed', `${receiver.signature_header}: ${checked.reason}`);
     }
     if (call.body === null || typeof call.body !== 'object') return refuse(400, 'failed', 'the body must be a JSON object or array');
