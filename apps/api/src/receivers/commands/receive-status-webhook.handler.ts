@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
+import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, storableText, type ProbeResult } from '@tocsin/contracts';
 import type { ReceiverEntity } from '@tocsin/database';
 import { KafkaProducerService } from '@tocsin/kafka';
 import { sealedIn, SecretBox, SecretUnreadableError } from '@tocsin/secrets';
@@ -9,7 +9,6 @@ import {
   checkSignature,
   fieldText,
   mapStatus,
-  plainText,
   probeOutcome,
   readDotPath,
   type ReceiverStatus,
@@ -67,7 +66,7 @@ export class ReceiveStatusWebhookHandler implements ICommandHandler<ReceiveStatu
 
     const base: NewReceiverCall = {
       received_at: new Date(),
-      source_ip: call.sourceIp === null ? null : plainText(call.sourceIp, 100),
+      source_ip: call.sourceIp === null ? null : storableText(call.sourceIp, 100),
       payload: loggedPayload(call),
       result: 'failed',
       reason: null,
@@ -101,7 +100,7 @@ export class ReceiveStatusWebhookHandler implements ICommandHandler<ReceiveStatu
 
     const rawValue = fieldText(readDotPath(call.body, receiver.status_field));
     if (rawValue === undefined) return refuse(400, 'failed', `${receiver.status_field}: no status at this path in the body`);
-    const rawStatus = plainText(rawValue, 200);
+    const rawStatus = storableText(rawValue, 200);
     const mapped = mapStatus(rawStatus, receiver.mapping as Record<string, ReceiverStatus>);
 
     const monitor = await this.resolveMonitor(receiver, call.body);
@@ -139,7 +138,7 @@ export class ReceiveStatusWebhookHandler implements ICommandHandler<ReceiveStatu
     const path = receiver.service_field ?? '';
     const raw = fieldText(readDotPath(body, path));
     if (raw === undefined) return { ok: false, reason: `${path}: no service at this path in the body` };
-    const service = plainText(raw, 200);
+    const service = storableText(raw, 200);
     const id = await this.receivers.monitorByService(receiver.tenant_id, service);
     return id ? { ok: true, id } : { ok: false, reason: `${path}: no monitor has the slug or name "${service}"` };
   }
@@ -152,7 +151,7 @@ export class ReceiveStatusWebhookHandler implements ICommandHandler<ReceiveStatu
       monitor_id: monitorId,
       observed_at: new Date().toISOString(),
       ...probeOutcome(status),
-      ...(message ? { error: plainText(message, 2000) } : {}),
+      ...(message ? { error: storableText(message, 2000) } : {}),
       status,
       source: 'receiver',
     };
