@@ -21,6 +21,7 @@ import { ConsoleListIndexes1764600000000 } from './migrations/1764600000000-cons
 import { TrimDeliveryIndexes1764700000000 } from './migrations/1764700000000-trim-delivery-indexes';
 import { MonitorStateFillfactor1764800000000 } from './migrations/1764800000000-monitor-state-fillfactor';
 import { SealedEndpointHeaders1765000000000 } from './migrations/1765000000000-sealed-endpoint-headers';
+import { IncidentEventsIndex1765000100000 } from './migrations/1765000100000-incident-events-index';
 
 export const ENTITIES = [
   TenantEntity,
@@ -51,6 +52,7 @@ export const MIGRATIONS = [
   TrimDeliveryIndexes1764700000000,
   MonitorStateFillfactor1764800000000,
   SealedEndpointHeaders1765000000000,
+  IncidentEventsIndex1765000100000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

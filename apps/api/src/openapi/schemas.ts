@@ -145,6 +145,8 @@ export const DeliveryDetailSchema = DeliverySchema.extend({
 
 export const IncidentDetailSchema = IncidentSchema.extend({
   timeline: z.array(StoredEventSchema),
+  /** True when the timeline or the deliveries were cut at their first 500. */
+  truncated: z.boolean(),
   deliveries: z.array(DeliverySchema),
 });
 

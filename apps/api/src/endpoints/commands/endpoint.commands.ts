@@ -11,7 +11,7 @@ import { generateWebhookSecret } from '@tocsin/signing';
 import { refuse, type Outcome } from '../../common/result';
 import { checkTargetUrl } from '../../common/url-policy';
 import { EndpointRepository } from '../endpoint.repository';
-import type { CreateEndpointBody, ReplayBody, RotateSecretBody, UpdateEndpointBody } from '../endpoint.schemas';
+import { MAX_REPLAY_DELIVERIES, type CreateEndpointBody, type ReplayBody, type RotateSecretBody, type UpdateEndpointBody } from '../endpoint.schemas';
 
 /** An endpoint with its signing secret in plaintext: only the create and rotate answers carry it. */
 export interface EndpointWithSecret {
@@ -235,13 +235,22 @@ export class ReplayDeliveriesHandler implements ICommandHandler<ReplayDeliveries
   constructor(private readonly endpoints: EndpointRepository) {}
 
   async execute({ tenantId, endpointId, body }: ReplayDeliveriesCommand): Promise<Outcome<{ count: number; dry_run: boolean }>> {
-    const counted = await this.endpoints.change(tenantId, endpointId, async (_endpoint, manager) => {
-      const ids = await this.endpoints.deliveriesInRange(tenantId, endpointId, REPLAYABLE_STATUSES, body.from, body.to);
+    const counted = await this.endpoints.change<number | 'too_many'>(tenantId, endpointId, async (_endpoint, manager) => {
+      const ids = await this.endpoints.deliveriesInRange(tenantId, endpointId, REPLAYABLE_STATUSES, body.from, body.to, MAX_REPLAY_DELIVERIES + 1);
+      if (ids.length > MAX_REPLAY_DELIVERIES) return { value: 'too_many' as const, events: [] };
       if (body.dry_run) return { value: ids.length, events: [] };
       const requeued = await requeueDeliveries(manager, tenantId, ids, 'replay', REPLAYABLE_STATUSES);
       const data: ReplayRequestedData = { endpoint_id: endpointId, from: body.from, to: body.to, count: requeued.length };
       return { value: requeued.length, events: requeued.length > 0 ? [{ ...ENDPOINT_EVENTS.ReplayRequested, data }] : [] };
     });
-    return counted === null ? notFound(endpointId) : { ok: true, value: { count: counted, dry_run: body.dry_run } };
+    if (counted === null) return notFound(endpointId);
+    if (counted === 'too_many') {
+      return refuse(
+        400,
+        `more than ${MAX_REPLAY_DELIVERIES} failed or skipped deliveries in this range; replay a shorter range in several requests`,
+        'to',
+      );
+    }
+    return { ok: true, value: { count: counted, dry_run: body.dry_run } };
   }
 }
