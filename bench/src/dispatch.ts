@@ -20,7 +20,7 @@ import { Agent, request } from 'undici';
 import { ALERT_EVENT_SCHEMA, HEADERS, topicNames, type AlertEvent } from '@tocsin/contracts';
 import { dataSourceOptions } from '@tocsin/database';
 import { DeliveryRepository } from '@tocsin/dispatcher';
-import { generateEncryptionKey, SecretBox } from '@tocsin/secrets';
+import { generateEncryptionKey, sealedIn, SecretBox } from '@tocsin/secrets';
 import { generateWebhookSecret, signWebhook } from '@tocsin/signing';
 import { appMainArgs, createTestDatabase, waitFor } from '@tocsin/testing';
 import { freePort } from './harness';
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
         `INSERT INTO endpoints (id, tenant_id, name, url, events, severities, include_recovery, method, headers, secret,
                                 retry_schedule_seconds, timeout_ms, status)
          VALUES ($1, $2, $3, $4, '["*"]', '["P1","P2","P3"]', true, 'POST', '{}', $5, '[0,30,120,600,1800]', 10000, 'active')`,
-        [id, endpointTenant, `e-${id.slice(0, 8)}`, `${receiver.url}/${id}`, box.seal(secret)],
+        [id, endpointTenant, `e-${id.slice(0, 8)}`, `${receiver.url}/${id}`, box.seal(secret, sealedIn.endpointSecret(id))],
       );
     }
 

@@ -58,7 +58,7 @@ describe('endpoint operations', () => {
     await db.connect();
     try {
       const { rows } = await db.query('SELECT secret FROM endpoints WHERE id = $1', [endpoint.id]);
-      expect(rows[0].secret).toMatch(/^enc:v1:/);
+      expect(rows[0].secret).toMatch(/^enc:v2:/);
       expect(rows[0].secret).not.toContain(endpoint.secret.slice(6, 20));
     } finally {
       await db.end();

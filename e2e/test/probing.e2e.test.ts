@@ -95,7 +95,7 @@ describe('active probing of both MCP generations', () => {
     await db.connect();
     try {
       const { rows } = await db.query('SELECT headers, sealed_headers FROM monitors WHERE id = $1', [ids['stateless']]);
-      expect(rows[0].sealed_headers).toMatch(/^enc:v1:/);
+      expect(rows[0].sealed_headers).toMatch(/^enc:v2:/);
       expect(JSON.stringify(rows[0])).not.toContain('t0ken');
     } finally {
       await db.end();

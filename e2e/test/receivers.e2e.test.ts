@@ -105,7 +105,7 @@ describe('inbound receivers', () => {
       expect(listed.body.data.map((r) => r.id)).toContain(receiver.id);
 
       const { rows } = await db.query('SELECT secret, token_hash FROM receivers WHERE id = $1', [receiver.id]);
-      expect(rows[0].secret).toMatch(/^enc:v1:/);
+      expect(rows[0].secret).toMatch(/^enc:v2:/);
       expect(rows[0].secret).not.toContain(SECRET);
       expect(rows[0].token_hash).not.toContain(receiver.token);
     });

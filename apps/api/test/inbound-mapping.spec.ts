@@ -3,12 +3,11 @@ import {
   checkSignature,
   DEFAULT_STATUS_MAPPING,
   fieldText,
-  isStorableText,
+  isSingleLineText,
   mapStatus,
   normaliseMapping,
   probeOutcome,
   readDotPath,
-  plainText,
   signBody,
 } from '../src/receivers/inbound-mapping';
 
@@ -121,22 +120,12 @@ describe('probeOutcome', () => {
   });
 });
 
-describe('plainText', () => {
-  it('drops NUL, replaces lone surrogates and truncates', () => {
-    expect(plainText('a\0b', 10)).toBe('ab');
-    expect(plainText('x\uD800y', 10)).toBe('x\uFFFDy');
-    expect(plainText('x\uDC00', 10)).toBe('x\uFFFD');
-    expect(plainText('😀', 10)).toBe('😀');
-    expect(plainText('abcdef', 3)).toBe('abc');
-  });
-});
-
-describe('isStorableText', () => {
+describe('isSingleLineText', () => {
   it('refuses NUL, control characters and lone surrogates', () => {
-    expect(isStorableText('Major Outage 😀')).toBe(true);
-    expect(isStorableText('a\0b')).toBe(false);
-    expect(isStorableText('a\nb')).toBe(false);
-    expect(isStorableText('x\uD800')).toBe(false);
-    expect(isStorableText('\uDC00x')).toBe(false);
+    expect(isSingleLineText('Major Outage 😀')).toBe(true);
+    expect(isSingleLineText('a\0b')).toBe(false);
+    expect(isSingleLineText('a\nb')).toBe(false);
+    expect(isSingleLineText('x\uD800')).toBe(false);
+    expect(isSingleLineText('\uDC00x')).toBe(false);
   });
 });

@@ -21,4 +21,24 @@ describe('per-key rate limiting', () => {
     const limiter = new RateLimiter(0, 0);
     expect(Array.from({ length: 100 }, () => limiter.take('k'))).toEqual(Array(100).fill(0));
   });
+
+  it('peeks without taking, and only at keys it has seen', () => {
+    const limiter = new RateLimiter(1, 1);
+    expect(limiter.peek('a', 0)).toBe(0);
+    expect(limiter.take('a', 0)).toBe(0);
+    expect(limiter.peek('a', 0)).toBe(1);
+    expect(limiter.peek('a', 0)).toBe(1);
+    expect(limiter.peek('a', 1000)).toBe(0);
+  });
+
+  it('keeps at most its bound of buckets, dropping the least recently used', () => {
+    const limiter = new RateLimiter(1, 1, 2);
+    limiter.take('a', 0);
+    limiter.take('b', 0);
+    limiter.take('a', 0);
+    limiter.take('c', 0);
+    // b was the least recently used: forgotten, so it starts full again; a is still empty.
+    expect(limiter.take('b', 0)).toBe(0);
+    expect(limiter.peek('c', 0)).toBe(1);
+  });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateEncryptionKey, SecretBox } from '@tocsin/secrets';
+import { generateEncryptionKey, sealedIn, SecretBox } from '@tocsin/secrets';
 import { startMcpServer, startStatelessMcpServer, type StatelessTestMcpServer, type TestMcpServer } from '@tocsin/testing';
 import { probeHttpService } from '../src/probing/http-probe';
 import { ProberService } from '../src/probing/prober.service';
@@ -70,7 +70,8 @@ describe('probing real servers', () => {
   });
 
   it('opens sealed headers only to send them', async () => {
-    const check = { ...mcpMonitor(`${httpBase}/`), kind: 'http' as const, sealed_headers: box.sealJson({ authorization: 'Bearer s3cret' }) };
+    const monitor = mcpMonitor(`${httpBase}/`);
+    const check = { ...monitor, kind: 'http' as const, sealed_headers: box.sealJson({ authorization: 'Bearer s3cret' }, sealedIn.monitorHeaders(monitor.id)) };
     await expect(prober.probe(check)).resolves.toMatchObject({ outcome: { ok: true } });
     expect(seen.at(-1)?.authorization).toBe('Bearer s3cret');
     const otherKey = new ProberService({ TOCSIN_ALLOW_PRIVATE_URLS: true }, SecretBox.fromEnv(generateEncryptionKey()));

@@ -21,6 +21,8 @@ import { ConsoleListIndexes1764600000000 } from './migrations/1764600000000-cons
 import { TrimDeliveryIndexes1764700000000 } from './migrations/1764700000000-trim-delivery-indexes';
 import { MonitorStateFillfactor1764800000000 } from './migrations/1764800000000-monitor-state-fillfactor';
 import { OutboxIsolation1764900000000 } from './migrations/1764900000000-outbox-isolation';
+import { SealedEndpointHeaders1765000000000 } from './migrations/1765000000000-sealed-endpoint-headers';
+import { IncidentEventsIndex1765000100000 } from './migrations/1765000100000-incident-events-index';
 import { DeliveryLeaseExpiries1765100000000 } from './migrations/1765100000000-delivery-lease-expiries';
 
 export const ENTITIES = [
@@ -52,6 +54,8 @@ export const MIGRATIONS = [
   TrimDeliveryIndexes1764700000000,
   MonitorStateFillfactor1764800000000,
   OutboxIsolation1764900000000,
+  SealedEndpointHeaders1765000000000,
+  IncidentEventsIndex1765000100000,
   DeliveryLeaseExpiries1765100000000,
 ];
 

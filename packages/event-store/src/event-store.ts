@@ -197,6 +197,19 @@ export class EventStore {
     return rows.map(toStored);
   }
 
+  /**
+   * The events of one stream that carry `data.dedup_key = dedupKey` (one incident's), oldest
+   * first, at most `limit`: found through the `events_incident` index, never by reading the
+   * whole stream.
+   */
+  async readStreamByDedupKey(streamId: string, dedupKey: string, limit: number, manager: EntityManager = this.dataSource.manager): Promise<StoredEvent[]> {
+    const rows: EventRow[] = await manager.query(
+      `SELECT * FROM events WHERE stream_id = $1 AND data ? 'dedup_key' AND data->>'dedup_key' = $2 ORDER BY stream_version LIMIT $3`,
+      [streamId, dedupKey, limit],
+    );
+    return rows.map(toStored);
+  }
+
   async streamVersion(manager: EntityManager, streamId: string): Promise<number> {
     const [row] = await manager.query('SELECT max(stream_version) AS v FROM events WHERE stream_id = $1', [streamId]);
     return Number(row?.v ?? 0);

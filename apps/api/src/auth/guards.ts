@@ -1,7 +1,5 @@
 import {
   createParamDecorator,
-  HttpException,
-  HttpStatus,
   Inject,
   Injectable,
   UnauthorizedException,
@@ -13,7 +11,7 @@ import { DataSource } from 'typeorm';
 import { TenantContext } from '../tenants/tenant-context';
 import { ADMIN_TOKEN } from './admin-token';
 import { bearerToken, hashApiKey, safeEqual } from './api-key';
-import { RATE_LIMITER, RateLimiter } from './rate-limiter';
+import { clientAddress, RATE_LIMITER, RateLimiter, tooManyRequests } from './rate-limiter';
 
 type AuthedRequest = Request & { tenantId?: string };
 
@@ -32,7 +30,9 @@ export class AdminGuard implements CanActivate {
 /**
  * Tenant routes: the tenant comes from the API key, never from the request body. The key is
  * looked up on every request, so a revoked key answers 401 at once; each key has its own
- * rate limit (429 with Retry-After).
+ * rate limit (429 with Retry-After). Unknown keys are limited by client address, and once a
+ * client is over that limit its keys are not even looked up: guessing keys, or a client
+ * stuck on a stale one, cannot load the database other tenants' requests need.
  */
 @Injectable()
 export class TenantGuard implements CanActivate {
@@ -45,24 +45,25 @@ export class TenantGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const key = bearerToken(req.headers.authorization);
     if (!key) throw new UnauthorizedException('Authorization: Bearer <tenant API key> is required');
+    const refuse = (wait: number, per: string) => {
+      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(wait));
+      return tooManyRequests(wait, this.limiter, per);
+    };
+    const unknownKeys = `unknown-key:${clientAddress(req)}`;
+    const blocked = this.limiter.peek(unknownKeys);
+    if (blocked > 0) throw refuse(blocked, 'client address for unknown API keys');
     const [row]: Array<{ id: string; tenant_id: string; revoked: boolean }> = await this.dataSource.query(
       'SELECT id, tenant_id, revoked_at IS NOT NULL AS revoked FROM api_keys WHERE key_hash = $1',
       [hashApiKey(key)],
     );
-    if (!row) throw new UnauthorizedException('unknown API key');
+    if (!row) {
+      const wait = this.limiter.take(unknownKeys);
+      if (wait > 0) throw refuse(wait, 'client address for unknown API keys');
+      throw new UnauthorizedException('unknown API key');
+    }
     if (row.revoked) throw new UnauthorizedException('this API key has been revoked');
     const wait = this.limiter.take(row.id);
-    if (wait > 0) {
-      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(wait));
-      throw new HttpException(
-        {
-          statusCode: HttpStatus.TOO_MANY_REQUESTS,
-          error: 'Too Many Requests',
-          message: `rate limit of ${this.limiter.perSecond} requests/s (bursts of ${this.limiter.burst}) per API key exceeded; retry after ${wait}s`,
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
+    if (wait > 0) throw refuse(wait, 'API key');
     req.tenantId = row.tenant_id;
     TenantContext.bind(row.tenant_id, row.id);
     return true;

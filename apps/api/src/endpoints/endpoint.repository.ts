@@ -145,13 +145,22 @@ export class EndpointRepository {
   }
 
   /** Ids of an endpoint's deliveries in the given statuses created in [from, to). */
-  async deliveriesInRange(tenantId: string, endpointId: string, statuses: readonly string[], from: string, to: string): Promise<string[]> {
+  /** At most `limit` ids, oldest first: the caller asks for one more than it accepts to tell a range that is too large. */
+  async deliveriesInRange(
+    tenantId: string,
+    endpointId: string,
+    statuses: readonly string[],
+    from: string,
+    to: string,
+    limit: number,
+  ): Promise<string[]> {
     if (this.scope.tenantId !== tenantId) throw new Error('a query named a tenant other than the authenticated one');
     const rows = await this.scope.query<{ id: string }>(
       `SELECT id FROM deliveries
        WHERE tenant_id = $1 AND endpoint_id = $2 AND status = ANY($3::text[]) AND created_at >= $4 AND created_at < $5
-       ORDER BY created_at, id`,
-      [endpointId, [...statuses], from, to],
+       ORDER BY created_at, id
+       LIMIT $6`,
+      [endpointId, [...statuses], from, to, limit],
     );
     return rows.map((r) => r.id);
   }

@@ -45,13 +45,21 @@ export const rotateSecretSchema = z.strictObject({
 });
 export type RotateSecretBody = z.output<typeof rotateSecretSchema>;
 
+/** One replay re-sends at most this long a stretch of deliveries, and at most this many. */
+export const MAX_REPLAY_DAYS = 7;
+export const MAX_REPLAY_DELIVERIES = 10_000;
+
 export const replaySchema = z
   .strictObject({
     from: z.iso.datetime({ offset: true }),
     to: z.iso.datetime({ offset: true }),
     dry_run: z.boolean().default(false),
   })
-  .refine((b) => Date.parse(b.from) < Date.parse(b.to), { message: 'must be later than from', path: ['to'] });
+  .refine((b) => Date.parse(b.from) < Date.parse(b.to), { message: 'must be later than from', path: ['to'] })
+  .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= MAX_REPLAY_DAYS * 86_400_000, {
+    message: `at most ${MAX_REPLAY_DAYS} days after from; replay a longer stretch in several requests`,
+    path: ['to'],
+  });
 export type ReplayBody = z.output<typeof replaySchema>;
 
 export const DELIVERY_STATUSES = ['pending', 'in_flight', 'retrying', 'delivered', 'failed', 'dead_lettered', 'skipped'] as const;

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, ConflictException, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -8,7 +8,7 @@ import { byCreation, listQuerySchema, toPage, type ListQuery } from '../common/p
 import { notFound, ResourceIdPipe } from '../common/uuid-param.pipe';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { SecretBox } from '@tocsin/secrets';
-import { openSecret } from '@tocsin/delivery-queue';
+import { endpointHeaders, openSecret } from '@tocsin/delivery-queue';
 import type { EndpointEntity } from '@tocsin/database';
 import {
   PauseEndpointCommand,
@@ -20,7 +20,7 @@ import {
   SendTestWebhookCommand,
   UpdateEndpointCommand,
 } from './commands/endpoint.commands';
-import { presentDelivery, presentEndpoint } from './endpoint.presenter';
+import { endpointSecretError, presentDelivery, presentEndpoint } from './endpoint.presenter';
 import { EndpointRepository } from './endpoint.repository';
 import {
   createEndpointSchema,
@@ -50,22 +50,22 @@ export class EndpointsController {
 
   private async present(tenantId: string, endpoint: EndpointEntity) {
     const health = await this.endpoints.health(tenantId, [endpoint.id]);
-    return presentEndpoint(endpoint, health.get(endpoint.id)!);
+    return presentEndpoint(endpoint, health.get(endpoint.id)!, endpointSecretError(this.box, endpoint));
   }
 
-  /** The only answer, with GET :id/secret, that carries the signing secret. */
+  /** The only answer, with GET :id/secret, that carries the signing secret and the headers' values. */
   @Post()
   @ApiBody({ schema: z.toJSONSchema(createEndpointSchema, { io: 'input' }) as object })
   async create(@TenantId() tenantId: string, @Body(new ZodValidationPipe(createEndpointSchema)) body: CreateEndpointBody) {
     const { endpoint, secret } = unwrap(await this.commands.execute(new RegisterEndpointCommand(tenantId, body)));
-    return { ...(await this.present(tenantId, endpoint)), secret };
+    return { ...(await this.present(tenantId, endpoint)), headers: body.headers, secret };
   }
 
   @Get()
   async list(@TenantId() tenantId: string, @Query(new ZodValidationPipe(listQuerySchema)) query: ListQuery) {
     const rows = await this.endpoints.list(tenantId, query);
     const health = await this.endpoints.health(tenantId, rows.map((e) => e.id));
-    return toPage(rows, query.limit, (e) => presentEndpoint(e, health.get(e.id)!), byCreation);
+    return toPage(rows, query.limit, (e) => presentEndpoint(e, health.get(e.id)!, endpointSecretError(this.box, e)), byCreation);
   }
 
   @Get(':id')
@@ -75,11 +75,18 @@ export class EndpointsController {
     return this.present(tenantId, endpoint);
   }
 
+  /** The signing secret and the headers' values; 409 `secret_unreadable` when they cannot be opened. */
   @Get(':id/secret')
   async secret(@TenantId() tenantId: string, @Param('id', EndpointId) id: string) {
     const endpoint = await this.endpoints.find(tenantId, id);
     if (!endpoint) throw notFound('endpoint', id);
-    return { secret: openSecret(this.box, endpoint.secret) };
+    if (endpointSecretError(this.box, endpoint) !== null) {
+      throw new ConflictException({
+        message: `endpoint ${id}: its secret or headers cannot be opened with the configured encryption keys; rotate the secret and set the headers again`,
+        details: { error_class: 'secret_unreadable' },
+      });
+    }
+    return { secret: openSecret(this.box, endpoint.id, endpoint.secret), headers: endpointHeaders(this.box, endpoint) };
   }
 
   @Patch(':id')

@@ -15,6 +15,12 @@ import { TenantScope } from '../tenants/tenant-scope';
 
 const incidentQuerySchema = listQuerySchema.extend({ status: z.enum(['open', 'resolved']).optional() });
 
+/**
+ * The timeline's length: an incident has a handful of events (opened, escalated, re-alerted,
+ * resolved); a flapping one that reached this many shows its first ones and says so.
+ */
+export const MAX_TIMELINE_EVENTS = 500;
+
 @ApiTags('incidents')
 @ApiBearerAuth()
 @UseGuards(TenantGuard)
@@ -33,21 +39,27 @@ export class IncidentsController {
     return toPage(rows, query.limit, presentIncident, (i) => ({ at: i.started_at, id: i.dedup_key }));
   }
 
-  /** The incident, its timeline from the monitor's event stream, and the deliveries it caused. */
+  /**
+   * The incident, its timeline (its own events in the monitor's stream, read by a bounded
+   * query, not the whole stream), and the deliveries it caused (the first
+   * MAX_TIMELINE_EVENTS of each; `truncated` says when there were more).
+   */
   @Get(':dedupKey')
   async get(@TenantId() tenantId: string, @Param('dedupKey') dedupKey: string) {
+    if (dedupKey.length > 300) throw notFound('incident', dedupKey.slice(0, 40));
     const incident = await this.scope.repository(IncidentEntity, tenantId).findOneBy({ dedup_key: dedupKey });
     if (!incident) throw notFound('incident', dedupKey);
-    const events = await this.store.readStream(monitorStreamId(tenantId, incident.monitor_id));
+    const events = await this.store.readStreamByDedupKey(monitorStreamId(tenantId, incident.monitor_id), dedupKey, MAX_TIMELINE_EVENTS + 1);
     const deliveries = await this.scope
       .repository(DeliveryEntity, tenantId)
-      .find({ where: { dedup_key: dedupKey }, order: { created_at: 'ASC' } });
+      .find({ where: { dedup_key: dedupKey }, order: { created_at: 'ASC' }, take: MAX_TIMELINE_EVENTS + 1 });
     return {
       ...presentIncident(incident),
       timeline: events
-        .filter((e) => e.data.dedup_key === dedupKey)
+        .slice(0, MAX_TIMELINE_EVENTS)
         .map((e) => ({ type: e.type, sequence: e.streamVersion, recorded_at: e.recordedAt, data: e.data })),
-      deliveries: deliveries.map(presentDelivery),
+      deliveries: deliveries.slice(0, MAX_TIMELINE_EVENTS).map(presentDelivery),
+      truncated: events.length > MAX_TIMELINE_EVENTS || deliveries.length > MAX_TIMELINE_EVENTS,
     };
   }
 }

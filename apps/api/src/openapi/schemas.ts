@@ -94,7 +94,9 @@ export const EndpointSchema = z.looseObject({
   severities: z.array(z.string()),
   include_recovery: z.boolean(),
   method: z.string(),
+  /** Every header's name; its value masked except on creation and GET /v1/endpoints/{id}/secret. */
   headers: z.record(z.string(), z.string()),
+  secret_error: nullable(z.literal('secret_unreadable')),
   retry_schedule_seconds: z.array(z.number().int()),
   timeout_ms: z.number().int(),
   status: z.enum(['active', 'paused', 'degraded', 'disabled']),
@@ -143,6 +145,8 @@ export const DeliveryDetailSchema = DeliverySchema.extend({
 
 export const IncidentDetailSchema = IncidentSchema.extend({
   timeline: z.array(StoredEventSchema),
+  /** True when the timeline or the deliveries were cut at their first 500. */
+  truncated: z.boolean(),
   deliveries: z.array(DeliverySchema),
 });
 
@@ -196,6 +200,7 @@ export const ReceiverSchema = z.looseObject({
   mapping: z.record(z.string(), receiverStatus),
   signature_header: z.string(),
   signed: z.boolean(),
+  secret_error: nullable(z.literal('secret_unreadable')),
   token_prefix: z.string(),
   created_at: at,
   updated_at: at,
@@ -225,7 +230,7 @@ export const IncomingHookResultSchema = z.looseObject({
   event_id: nullable(z.uuid()),
 });
 export const DeliveryQueuedSchema = z.looseObject({ delivery_id: z.uuid() });
-export const SecretSchema = z.looseObject({ secret: z.string() });
+export const SecretSchema = z.looseObject({ secret: z.string(), headers: z.record(z.string(), z.string()) });
 export const RotatedSecretSchema = z.looseObject({ secret: z.string(), previous_expires_at: at });
 export const ReplayCountSchema = z.looseObject({ count: z.number().int(), dry_run: z.boolean() });
 

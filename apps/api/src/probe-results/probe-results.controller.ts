@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, HttpCode, HttpException, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpException, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
+import type { TocsinConfig } from '@tocsin/config';
+import { cutText, HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
+import { TOCSIN_CONFIG } from '@tocsin/runtime';
 import { KafkaProducerService } from '@tocsin/kafka';
 import { TenantGuard, TenantId } from '../auth/guards';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
@@ -23,6 +25,7 @@ export class ProbeResultsController {
   constructor(
     private readonly scope: TenantScope,
     private readonly producer: KafkaProducerService,
+    @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
   ) {}
 
   /**
@@ -35,7 +38,12 @@ export class ProbeResultsController {
   @ApiOperation({ summary: `Push up to ${MAX_PUSHED_RESULTS} probe results; 202 once Kafka acknowledged them` })
   @ApiBody({ schema: z.toJSONSchema(pushSchemaForDocs, { io: 'input' }) as object })
   @ApiResponse({ status: 202, description: '{accepted, event_ids, rejected: [{index, reason}]}' })
-  @ApiResponse({ status: 400, description: 'no result could be accepted; details name each one' })
+  @ApiResponse({
+    status: 400,
+    description:
+      'no result could be accepted; details name each one (a result stamped more than TOCSIN_MAX_CLOCK_SKEW_SECONDS ahead, ' +
+      'or a monitor_id or tools_hash with a NUL or lone surrogate, is refused on its own)',
+  })
   @ApiResponse({ status: 413, description: `more than ${MAX_PUSHED_RESULTS} results, or a body over 1 MiB` })
   async push(@TenantId() tenantId: string, @Body(new ZodValidationPipe(pushBodySchema)) body: PushBody): Promise<PushAnswer> {
     if (body.results.length > MAX_PUSHED_RESULTS) {
@@ -49,7 +57,10 @@ export class ProbeResultsController {
         413,
       );
     }
-    const { valid, rejected } = sortPushedResults(body.results);
+    const { valid, rejected } = sortPushedResults(body.results, {
+      now: new Date(),
+      maxClockSkewSeconds: this.config.TOCSIN_MAX_CLOCK_SKEW_SECONDS,
+    });
     const refs = [...new Set(valid.map(({ result }) => result.monitor_id))];
     const rows = refs.length
       ? await this.scope.query<{ id: string; slug: string }>(
@@ -81,7 +92,7 @@ export class ProbeResultsController {
         {
           statusCode: 400,
           error: 'Bad Request',
-          message: `no result accepted: ${rejected.map((r) => `results.${r.index}: ${r.reason}`).join('; ')}`.slice(0, 2000),
+          message: cutText(`no result accepted: ${rejected.map((r) => `results.${r.index}: ${r.reason}`).join('; ')}`, 2000),
           details: rejected.map((r) => ({ field: `results.${r.index}`, message: r.reason })),
         },
         400,

@@ -1,13 +1,23 @@
 import { z } from 'zod';
-import { describeIssues, FAILURE_LAYERS, parseWith, SERVICE_STATUSES } from '@tocsin/contracts';
-import { plainText } from '../receivers/inbound-mapping';
+import { describeIssues, FAILURE_LAYERS, isStorableText, parseWith, SERVICE_STATUSES, storableText } from '@tocsin/contracts';
 
 export const MAX_PUSHED_RESULTS = 1000;
+
+/**
+ * Identifiers are refused when Postgres could not store them as sent (a NUL, a lone
+ * surrogate): changing them would name something else. Free text (`error`) is made
+ * storable instead, since a prober's message cut inside an emoji is still worth keeping.
+ */
+const identifier = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine(isStorableText, { message: 'must be text without NUL characters or lone UTF-16 surrogates' });
 
 /** One pushed result: the ProbeResult minus what the API fills in (tenant, source, defaults). */
 export const pushedResultSchema = z
   .strictObject({
-    monitor_id: z.string().min(1).max(100),
+    monitor_id: identifier(100).pipe(z.string().min(1)),
     ok: z.boolean(),
     observed_at: z.iso.datetime({ offset: true }).optional(),
     event_id: z.uuid().optional(),
@@ -15,11 +25,11 @@ export const pushedResultSchema = z
     error: z
       .string()
       .max(2000)
-      .transform((e) => plainText(e, 2000))
+      .transform((e) => storableText(e, 2000))
       .optional(),
     latency_ms: z.number().nonnegative().optional(),
     http_status: z.number().int().min(100).max(599).optional(),
-    tools_hash: z.string().max(200).optional(),
+    tools_hash: identifier(200).optional(),
     status: z.enum(SERVICE_STATUSES).optional(),
   })
   .refine((r) => r.ok || r.failure_layer !== undefined || r.status !== undefined, {
@@ -43,13 +53,36 @@ export interface SortedResults {
   readonly rejected: Array<{ index: number; reason: string }>;
 }
 
-export function sortPushedResults(items: readonly unknown[]): SortedResults {
+export interface PushClock {
+  readonly now: Date;
+  /** TOCSIN_MAX_CLOCK_SKEW_SECONDS: how far ahead of this clock a result may be stamped. */
+  readonly maxClockSkewSeconds: number;
+}
+
+/**
+ * A result stamped ahead of the clock would make every real result after it look older
+ * than the monitor's last one, and be dropped: one push of 2099 would silence a monitor.
+ */
+function futureReason(result: PushedResult, clock: PushClock): string | null {
+  if (result.observed_at === undefined) return null;
+  const ahead = (Date.parse(result.observed_at) - clock.now.getTime()) / 1000;
+  return ahead > clock.maxClockSkewSeconds
+    ? `observed_at: ${result.observed_at} is ${Math.round(ahead)} s ahead of the server's clock; at most ${clock.maxClockSkewSeconds} s is allowed`
+    : null;
+}
+
+export function sortPushedResults(items: readonly unknown[], clock: PushClock): SortedResults {
   const valid: SortedResults['valid'] = [];
   const rejected: SortedResults['rejected'] = [];
   items.forEach((item, index) => {
     const parsed = parseWith(pushedResultSchema, item);
-    if (parsed.ok) valid.push({ index, result: parsed.value });
-    else rejected.push({ index, reason: describeIssues(parsed.issues) });
+    if (!parsed.ok) {
+      rejected.push({ index, reason: describeIssues(parsed.issues) });
+      return;
+    }
+    const future = futureReason(parsed.value, clock);
+    if (future !== null) rejected.push({ index, reason: future });
+    else valid.push({ index, result: parsed.value });
   });
   return { valid, rejected };
 }

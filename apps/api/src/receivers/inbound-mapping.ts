@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isStorableText } from '@tocsin/contracts';
 
 /**
  * The pure half of inbound receivers (DESIGN §6): reading fields by dot path, mapping a
@@ -96,17 +97,10 @@ export function probeOutcome(status: ReceiverStatus): { ok: boolean; failure_lay
   return status === 'down' ? { ok: false, failure_layer: 'http' } : { ok: true };
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/** Text Postgres stores as given: no NUL or other control characters, no lone surrogates. */
-export function isStorableText(value: string): boolean {
-  return !/[\u0000-\u001f]/.test(value) && value.replace(LONE_SURROGATE, '') === value;
-}
-
 /**
- * Text from a sender made safe to store and forward: no NUL (Postgres text and jsonb refuse
- * it), no lone surrogates (jsonb refuses their escapes), and at most `max` characters.
+ * A one-line setting (a name, a dot path, a header name): text Postgres stores as given
+ * (the contracts sanitiser's test) and no control characters either.
  */
-export function plainText(value: string, max: number): string {
-  return value.replace(/\0/g, '').replace(LONE_SURROGATE, '\uFFFD').slice(0, max);
+export function isSingleLineText(value: string): boolean {
+  return !/[\u0000-\u001f]/.test(value) && isStorableText(value);
 }

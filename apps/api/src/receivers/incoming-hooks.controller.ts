@@ -1,7 +1,9 @@
-import { Controller, HttpCode, HttpException, Param, Post, Req } from '@nestjs/common';
+import { Controller, HttpCode, HttpException, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { clientAddress, RATE_LIMITER, RateLimiter, tooManyRequests } from '../auth/rate-limiter';
+import { hashReceiverToken } from './commands/receiver.commands';
 import { ReceiveStatusWebhookCommand, type IncomingAnswer } from './commands/receive-status-webhook.command';
 import { DEFAULT_SIGNATURE_HEADER } from './inbound-mapping';
 
@@ -15,11 +17,19 @@ const ERROR_NAMES = {
   503: 'Service Unavailable',
 } as const;
 
-/** The receiver URL another system calls: no API key, the 64-character token is the credential. */
+/**
+ * The receiver URL another system calls: no API key, the 64-character token is the
+ * credential. Rate limited like an API key, twice: per client address (one sender, or one
+ * guessing tokens) and per token (all the traffic one receiver's URL may bring), so a flood
+ * on one URL cannot take the produce path and the database from every other tenant.
+ */
 @ApiTags('receivers')
 @Controller('v1/hooks/incoming')
 export class IncomingHooksController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
+  ) {}
 
   @Post(':token')
   @HttpCode(202)
@@ -37,7 +47,19 @@ export class IncomingHooksController {
   @ApiResponse({ status: 202, description: '{result: processed | ignored, raw_status, mapped_status, monitor_id, event_id}' })
   @ApiResponse({ status: 401, description: 'signature missing or wrong (logged as auth_failed)' })
   @ApiResponse({ status: 404, description: 'no receiver has this token' })
-  async receive(@Param('token') token: string, @Req() req: RequestWithRawBody) {
+  @ApiResponse({ status: 429, description: 'over the rate limit of this client address or of this receiver URL; see Retry-After' })
+  @ApiResponse({ status: 503, description: 'the result could not be queued, or the receiver\'s secret cannot be opened (details.error_class secret_unreadable)' })
+  async receive(@Param('token') token: string, @Req() req: RequestWithRawBody, @Res({ passthrough: true }) res: Response) {
+    for (const [bucket, per] of [
+      [`hook-ip:${clientAddress(req)}`, 'client address'],
+      [`hook-token:${hashReceiverToken(token)}`, 'receiver URL'],
+    ] as const) {
+      const wait = this.limiter.take(bucket);
+      if (wait > 0) {
+        res.setHeader('Retry-After', String(wait));
+        throw tooManyRequests(wait, this.limiter, per);
+      }
+    }
     const answer: IncomingAnswer = await this.commands.execute(
       new ReceiveStatusWebhookCommand({
         token,
@@ -49,7 +71,12 @@ export class IncomingHooksController {
     );
     if (answer.status === 202) return answer.body;
     throw new HttpException(
-      { statusCode: answer.status, error: ERROR_NAMES[answer.status], message: answer.message },
+      {
+        statusCode: answer.status,
+        error: ERROR_NAMES[answer.status],
+        message: answer.message,
+        ...(answer.errorClass === undefined ? {} : { details: { error_class: answer.errorClass } }),
+      },
       answer.status,
     );
   }

@@ -1,8 +1,21 @@
 import type { ReceiverCallEntity, ReceiverEntity } from '@tocsin/database';
+import { sealedIn, SecretUnreadableError, type SecretBox } from '@tocsin/secrets';
 
 export const INCOMING_PATH = '/v1/hooks/incoming';
 
-export function presentReceiver(r: ReceiverEntity) {
+/** `secret_unreadable` when the receiver's secret cannot be opened: its calls answer 503 until it is created again. */
+export function receiverSecretError(box: SecretBox, r: ReceiverEntity): 'secret_unreadable' | null {
+  if (r.secret === null) return null;
+  try {
+    box.open(r.secret, sealedIn.receiverSecret(r.id));
+    return null;
+  } catch (err) {
+    if (err instanceof SecretUnreadableError) return 'secret_unreadable';
+    throw err;
+  }
+}
+
+export function presentReceiver(r: ReceiverEntity, secretError: 'secret_unreadable' | null) {
   return {
     id: r.id,
     tenant_id: r.tenant_id,
@@ -14,6 +27,7 @@ export function presentReceiver(r: ReceiverEntity) {
     mapping: r.mapping,
     signature_header: r.signature_header,
     signed: r.secret !== null,
+    secret_error: secretError,
     token_prefix: r.token_prefix,
     created_at: r.created_at,
     updated_at: r.updated_at,

@@ -1,17 +1,17 @@
 import { z } from 'zod';
-import { DEFAULT_SIGNATURE_HEADER, DOT_PATH, isStorableText, RECEIVER_STATUSES } from './inbound-mapping';
+import { DEFAULT_SIGNATURE_HEADER, DOT_PATH, isSingleLineText, RECEIVER_STATUSES } from './inbound-mapping';
 
 const storable = 'no control characters or unpaired surrogates';
-const text = (min: number, max: number) => z.string().min(min).max(max).refine(isStorableText, storable);
+const text = (min: number, max: number) => z.string().min(min).max(max).refine(isSingleLineText, storable);
 const dotPath = z
   .string()
   .max(200)
   .regex(DOT_PATH, 'a dot path such as data.attributes.current_status')
-  .refine(isStorableText, storable);
+  .refine(isSingleLineText, storable);
 
 export const createReceiverSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).refine(isStorableText, storable),
+    name: z.string().trim().min(1).max(200).refine(isSingleLineText, storable),
     monitor_id: z.uuid().optional(),
     status_field: dotPath,
     service_field: dotPath.optional(),

@@ -8,7 +8,8 @@ import { byCreation, listQuerySchema, toPage, type ListQuery } from '../common/p
 import { notFound, ResourceIdPipe } from '../common/uuid-param.pipe';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { RegisterReceiverCommand, RemoveReceiverCommand } from './commands/receiver.commands';
-import { INCOMING_PATH, presentCall, presentReceiver } from './receiver.presenter';
+import { INCOMING_PATH, presentCall, presentReceiver, receiverSecretError } from './receiver.presenter';
+import { SecretBox } from '@tocsin/secrets';
 import { ReceiverRepository } from './receiver.repository';
 import { createReceiverSchema, type CreateReceiverBody } from './receiver.schemas';
 
@@ -22,20 +23,23 @@ export class ReceiversController {
   constructor(
     private readonly commands: CommandBus,
     private readonly receivers: ReceiverRepository,
+    private readonly box: SecretBox,
   ) {}
+
+  private present = (r: Parameters<typeof presentReceiver>[0]) => presentReceiver(r, receiverSecretError(this.box, r));
 
   @Post()
   @ApiOperation({ summary: 'Create an inbound receiver; the answer holds its token and URL, shown only here' })
   @ApiBody({ schema: z.toJSONSchema(createReceiverSchema, { io: 'input' }) as object })
   async create(@TenantId() tenantId: string, @Body(new ZodValidationPipe(createReceiverSchema)) body: CreateReceiverBody) {
     const { receiver, token } = unwrap(await this.commands.execute(new RegisterReceiverCommand(tenantId, body)));
-    return { ...presentReceiver(receiver), token, url: `${INCOMING_PATH}/${token}` };
+    return { ...this.present(receiver), token, url: `${INCOMING_PATH}/${token}` };
   }
 
   @Get()
   @ApiOperation({ summary: "List the tenant's receivers" })
   async list(@TenantId() tenantId: string, @Query(new ZodValidationPipe(listQuerySchema)) query: ListQuery) {
-    return toPage(await this.receivers.list(tenantId, query), query.limit, presentReceiver, byCreation);
+    return toPage(await this.receivers.list(tenantId, query), query.limit, this.present, byCreation);
   }
 
   @Get(':id')
@@ -43,7 +47,7 @@ export class ReceiversController {
   async get(@TenantId() tenantId: string, @Param('id', ReceiverId) id: string) {
     const receiver = await this.receivers.find(tenantId, id);
     if (!receiver) throw notFound('receiver', id);
-    return presentReceiver(receiver);
+    return this.present(receiver);
   }
 
   @Delete(':id')

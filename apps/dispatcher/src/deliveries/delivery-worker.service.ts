@@ -11,7 +11,7 @@ import {
   type AttemptSucceededData,
 } from '@tocsin/contracts';
 import type { EndpointEntity } from '@tocsin/database';
-import { sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
+import { describeUnreadable, endpointHeaders, sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
 import { isDataError, type NewEvent } from '@tocsin/event-store';
 import { MetricsRegistry, PollingLoop, TOCSIN_CONFIG } from '@tocsin/runtime';
 import { SecretBox, SecretsError } from '@tocsin/secrets';
@@ -119,8 +119,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const sealed = await sealStoredSecrets(this.dataSource.manager, this.box);
-    if (sealed > 0) this.logger.log(`sealed ${sealed} endpoint signing secret(s) with key ${this.box.currentKeyId}`);
+    const sealed = await sealStoredSecrets(this.dataSource.manager, this.box, (row) => this.logger.warn(describeUnreadable(row)));
+    if (sealed.resealed > 0) this.logger.log(`sealed ${sealed.resealed} stored secret(s) with key ${this.box.currentKeyId}`);
     this.loop.start();
   }
 
@@ -221,7 +221,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       const signature = signWebhook({ webhookId: delivery.id, timestamp: now, body, secrets: signingSecrets(this.box, endpoint, now) });
       return {
         headers: {
-        ...endpoint.headers,
+        ...endpointHeaders(this.box, endpoint),
           'content-type': 'application/json',
           'user-agent': USER_AGENT,
           ...signature,

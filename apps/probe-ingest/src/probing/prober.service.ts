@@ -4,7 +4,7 @@ import type { MonitorEntity } from '@tocsin/database';
 import { probeMcpServer } from '@tocsin/mcp-probe';
 import { SsrfPolicy } from '@tocsin/net-guard';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
-import { SecretBox } from '@tocsin/secrets';
+import { sealedIn, SecretBox } from '@tocsin/secrets';
 import type { Agent } from 'undici';
 import { probeHttpService, type ProbeOutcome } from './http-probe';
 
@@ -109,7 +109,7 @@ export class ProberService implements OnApplicationShutdown {
   private headersOf(monitor: Probed): Record<string, string> | undefined {
     if (!monitor.sealed_headers) return monitor.headers;
     try {
-      return { ...monitor.headers, ...this.box.openJson<Record<string, string>>(monitor.sealed_headers) };
+      return { ...monitor.headers, ...this.box.openJson<Record<string, string>>(monitor.sealed_headers, sealedIn.monitorHeaders(monitor.id)) };
     } catch (err) {
       // The message names the key id, never the value.
       this.logger.error(`monitor ${monitor.id}: cannot open its sealed headers: ${(err as Error).message}`);

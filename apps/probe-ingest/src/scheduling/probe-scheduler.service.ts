@@ -7,7 +7,7 @@ import type { ProbeResult } from '@tocsin/contracts';
 import type { MonitorEntity } from '@tocsin/database';
 import { KafkaProducerService, KafkaTopicsService } from '@tocsin/kafka';
 import { MetricsRegistry, PollingLoop, ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
-import { SecretBox } from '@tocsin/secrets';
+import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { ProberService } from '../probing/prober.service';
 import { ProbeResultPublisher, ResultRefusedError } from '../publishing/probe-result.publisher';
 import { nextSlotAfter, phaseMs } from './phase';
@@ -135,7 +135,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
     if (learned) await this.leases.learn(monitor.id, learned);
     // Key rotation: headers sealed with an older key are re-sealed with the current one.
     if (monitor.sealed_headers && this.box.needsReseal(monitor.sealed_headers)) {
-      await this.leases.reseal(monitor.id, monitor.sealed_headers, this.box.reseal(monitor.sealed_headers));
+      await this.leases.reseal(monitor.id, monitor.sealed_headers, this.box.reseal(monitor.sealed_headers, sealedIn.monitorHeaders(monitor.id)));
     }
   }
 

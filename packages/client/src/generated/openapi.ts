@@ -701,6 +701,7 @@ export interface components {
             } & {
                 [key: string]: unknown;
             })[];
+            truncated: boolean;
             deliveries: ({
                 /** Format: uuid */
                 id: string;
@@ -741,6 +742,7 @@ export interface components {
             headers: {
                 [key: string]: string;
             };
+            secret_error: "secret_unreadable" | null;
             retry_schedule_seconds: number[];
             timeout_ms: number;
             /** @enum {string} */
@@ -883,6 +885,7 @@ export interface components {
             };
             signature_header: string;
             signed: boolean;
+            secret_error: "secret_unreadable" | null;
             token_prefix: string;
             /** Format: date-time */
             created_at: string;
@@ -906,6 +909,7 @@ export interface components {
             };
             signature_header: string;
             signed: boolean;
+            secret_error: "secret_unreadable" | null;
             token_prefix: string;
             /** Format: date-time */
             created_at: string;
@@ -951,6 +955,9 @@ export interface components {
         };
         Secret: {
             secret: string;
+            headers: {
+                [key: string]: string;
+            };
         } & {
             [key: string]: unknown;
         };
@@ -2443,7 +2450,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProbeResultsAccepted"];
                 };
             };
-            /** @description no result could be accepted; details name each one */
+            /** @description no result could be accepted; details name each one (a result stamped more than TOCSIN_MAX_CLOCK_SKEW_SECONDS ahead, or a monitor_id or tools_hash with a NUL or lone surrogate, is refused on its own) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2688,6 +2695,20 @@ export interface operations {
             };
             /** @description no receiver has this token */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description over the rate limit of this client address or of this receiver URL; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the result could not be queued, or the receiver's secret cannot be opened (details.error_class secret_unreadable) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

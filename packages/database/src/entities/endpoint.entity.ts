@@ -38,8 +38,13 @@ export class EndpointEntity {
   @Column('jsonb') severities!: string[];
   @Column('boolean') include_recovery!: boolean;
   @Column('text') method!: string;
+  /** Plain headers of endpoints stored before headers were sealed; new writes leave it empty. */
   @Column('jsonb') headers!: Record<string, string>;
-  /** Sealed with SecretBox (`enc:v1:…`); never presented in a list or log. */
+  /** The headers as a SecretBox-sealed JSON object; answered only where the secret is. */
+  @Column('text', { nullable: true }) sealed_headers!: string | null;
+  /** The sealed headers' names, which every answer may show. */
+  @Column('jsonb', { default: () => "'[]'" }) header_names!: string[];
+  /** Sealed with SecretBox (`enc:v2:…`, bound to the row); never presented in a list or log. */
   @Column('text') secret!: string;
   /** Secrets replaced by a rotation that still sign until they expire, each sealed. */
   @Column('jsonb') previous_secrets!: PreviousSecret[];

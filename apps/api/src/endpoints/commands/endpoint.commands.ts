@@ -6,17 +6,27 @@ import { ENDPOINT_EVENTS, type EndpointSecretRotatedData, type ReplayRequestedDa
 import type { EndpointEntity, PreviousSecret } from '@tocsin/database';
 import { enqueueDeliveries, REPLAYABLE_STATUSES, requeueDeliveries, testDelivery } from '@tocsin/delivery-queue';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
-import { SecretBox } from '@tocsin/secrets';
+import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { generateWebhookSecret } from '@tocsin/signing';
 import { refuse, type Outcome } from '../../common/result';
 import { checkTargetUrl } from '../../common/url-policy';
 import { EndpointRepository } from '../endpoint.repository';
-import type { CreateEndpointBody, ReplayBody, RotateSecretBody, UpdateEndpointBody } from '../endpoint.schemas';
+import { MAX_REPLAY_DELIVERIES, type CreateEndpointBody, type ReplayBody, type RotateSecretBody, type UpdateEndpointBody } from '../endpoint.schemas';
 
 /** An endpoint with its signing secret in plaintext: only the create and rotate answers carry it. */
 export interface EndpointWithSecret {
   readonly endpoint: EndpointEntity;
   readonly secret: string;
+}
+
+/** Headers (often the receiver's own bearer token) are stored sealed; only their names stay readable. */
+function sealHeaders(
+  box: SecretBox,
+  endpointId: string,
+  headers: Record<string, string>,
+): Pick<EndpointEntity, 'headers' | 'sealed_headers' | 'header_names'> {
+  const names = Object.keys(headers).sort();
+  return { headers: {}, header_names: names, sealed_headers: names.length > 0 ? box.sealJson(headers, sealedIn.endpointHeaders(endpointId)) : null };
 }
 
 export class RegisterEndpointCommand extends Command<Outcome<EndpointWithSecret>> {
@@ -81,11 +91,13 @@ export class RegisterEndpointHandler implements ICommandHandler<RegisterEndpoint
     const refused = checkTargetUrl(body.url, this.config);
     if (refused) return refused;
     const secret = body.secret ?? generateWebhookSecret();
+    const id = randomUUID();
     const endpoint = await this.endpoints.insert({
-      id: randomUUID(),
+      id,
       tenant_id: tenantId,
       ...body,
-      secret: this.box.seal(secret),
+      ...sealHeaders(this.box, id, body.headers),
+      secret: this.box.seal(secret, sealedIn.endpointSecret(id)),
       previous_secrets: [],
       status: 'active',
     });
@@ -98,12 +110,15 @@ export class UpdateEndpointHandler implements ICommandHandler<UpdateEndpointComm
   constructor(
     private readonly endpoints: EndpointRepository,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
+    private readonly box: SecretBox,
   ) {}
 
   async execute({ tenantId, endpointId, changes }: UpdateEndpointCommand): Promise<Outcome<EndpointEntity>> {
     const refused = changes.url ? checkTargetUrl(changes.url, this.config) : null;
     if (refused) return refused;
-    const updated = await this.endpoints.update(tenantId, endpointId, changes);
+    const { headers, ...rest } = changes;
+    const sealed = headers === undefined ? {} : sealHeaders(this.box, endpointId, headers);
+    const updated = await this.endpoints.update(tenantId, endpointId, { ...rest, ...sealed });
     return updated ? { ok: true, value: updated } : notFound(endpointId);
   }
 }
@@ -204,7 +219,7 @@ export class RotateEndpointSecretHandler implements ICommandHandler<RotateEndpoi
       const secret = generateWebhookSecret();
       await manager.query('UPDATE endpoints SET secret = $2, previous_secrets = $3::jsonb, updated_at = now() WHERE id = $1', [
         endpointId,
-        this.box.seal(secret),
+        this.box.seal(secret, sealedIn.endpointSecret(endpointId)),
         JSON.stringify(previous),
       ]);
       const data: EndpointSecretRotatedData = { endpoint_id: endpointId, previous_expires_at: expiresAt };
@@ -220,13 +235,22 @@ export class ReplayDeliveriesHandler implements ICommandHandler<ReplayDeliveries
   constructor(private readonly endpoints: EndpointRepository) {}
 
   async execute({ tenantId, endpointId, body }: ReplayDeliveriesCommand): Promise<Outcome<{ count: number; dry_run: boolean }>> {
-    const counted = await this.endpoints.change(tenantId, endpointId, async (_endpoint, manager) => {
-      const ids = await this.endpoints.deliveriesInRange(tenantId, endpointId, REPLAYABLE_STATUSES, body.from, body.to);
+    const counted = await this.endpoints.change<number | 'too_many'>(tenantId, endpointId, async (_endpoint, manager) => {
+      const ids = await this.endpoints.deliveriesInRange(tenantId, endpointId, REPLAYABLE_STATUSES, body.from, body.to, MAX_REPLAY_DELIVERIES + 1);
+      if (ids.length > MAX_REPLAY_DELIVERIES) return { value: 'too_many' as const, events: [] };
       if (body.dry_run) return { value: ids.length, events: [] };
       const requeued = await requeueDeliveries(manager, tenantId, ids, 'replay', REPLAYABLE_STATUSES);
       const data: ReplayRequestedData = { endpoint_id: endpointId, from: body.from, to: body.to, count: requeued.length };
       return { value: requeued.length, events: requeued.length > 0 ? [{ ...ENDPOINT_EVENTS.ReplayRequested, data }] : [] };
     });
-    return counted === null ? notFound(endpointId) : { ok: true, value: { count: counted, dry_run: body.dry_run } };
+    if (counted === null) return notFound(endpointId);
+    if (counted === 'too_many') {
+      return refuse(
+        400,
+        `more than ${MAX_REPLAY_DELIVERIES} failed or skipped deliveries in this range; replay a shorter range in several requests`,
+        'to',
+      );
+    }
+    return { ok: true, value: { count: counted, dry_run: body.dry_run } };
   }
 }

@@ -4,7 +4,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { TocsinConfig } from '@tocsin/config';
 import type { MonitorEntity } from '@tocsin/database';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
-import { SecretBox } from '@tocsin/secrets';
+import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { refuse, type Outcome, type Refusal } from '../../common/result';
 import { checkTargetUrl } from '../../common/url-policy';
 import { MonitorRepository } from '../monitor.repository';
@@ -18,9 +18,13 @@ function checkPolicy(config: TocsinConfig, changes: { url?: string | undefined; 
 }
 
 /** Headers (often a bearer token) are stored sealed; only their names stay readable. */
-function sealHeaders(box: SecretBox, headers: Record<string, string>): Pick<MonitorEntity, 'headers' | 'sealed_headers' | 'header_names'> {
+function sealHeaders(
+  box: SecretBox,
+  monitorId: string,
+  headers: Record<string, string>,
+): Pick<MonitorEntity, 'headers' | 'sealed_headers' | 'header_names'> {
   const names = Object.keys(headers).sort();
-  return { headers: {}, header_names: names, sealed_headers: names.length > 0 ? box.sealJson(headers) : null };
+  return { headers: {}, header_names: names, sealed_headers: names.length > 0 ? box.sealJson(headers, sealedIn.monitorHeaders(monitorId)) : null };
 }
 
 @CommandHandler(RegisterMonitorCommand)
@@ -35,11 +39,12 @@ export class RegisterMonitorHandler implements ICommandHandler<RegisterMonitorCo
     const refused = checkPolicy(this.config, body);
     if (refused) return refused;
     if (await this.monitors.slugTaken(tenantId, body.slug)) return refuse(409, 'a monitor with this slug exists', 'slug');
+    const id = randomUUID();
     const monitor = {
-      id: randomUUID(),
+      id,
       tenant_id: tenantId,
       ...body,
-      ...sealHeaders(this.box, body.headers),
+      ...sealHeaders(this.box, id, body.headers),
       mcp_generation: null,
       protocol_version: null,
       tools_count: null,
@@ -60,7 +65,7 @@ export class UpdateMonitorHandler implements ICommandHandler<UpdateMonitorComman
     const refused = checkPolicy(this.config, changes);
     if (refused) return refused;
     const { headers, ...rest } = changes;
-    const sealed = headers === undefined ? {} : sealHeaders(this.box, headers);
+    const sealed = headers === undefined ? {} : sealHeaders(this.box, monitorId, headers);
     // A new URL may be a server of the other generation: forget what probing learned.
     const relearn = changes.url === undefined ? {} : { mcp_generation: null, protocol_version: null, tools_count: null };
     const updated = await this.monitors.update(tenantId, monitorId, { ...rest, ...sealed, ...relearn });

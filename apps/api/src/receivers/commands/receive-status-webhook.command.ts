@@ -22,7 +22,7 @@ export type IncomingAnswer =
         readonly event_id: string | null;
       };
     }
-  | { readonly status: 400 | 401 | 404 | 415 | 503; readonly message: string };
+  | { readonly status: 400 | 401 | 404 | 415 | 503; readonly message: string; readonly errorClass?: 'secret_unreadable' };
 
 export class ReceiveStatusWebhookCommand extends Command<IncomingAnswer> {
   constructor(readonly call: IncomingCall) {

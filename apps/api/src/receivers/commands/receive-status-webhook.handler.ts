@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
+import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, storableText, type ProbeResult } from '@tocsin/contracts';
 import type { ReceiverEntity } from '@tocsin/database';
 import { KafkaProducerService } from '@tocsin/kafka';
-import { SecretBox } from '@tocsin/secrets';
+import { sealedIn, SecretBox, SecretUnreadableError } from '@tocsin/secrets';
 import {
   checkSignature,
   fieldText,
   mapStatus,
-  plainText,
   probeOutcome,
   readDotPath,
   type ReceiverStatus,
@@ -67,7 +66,7 @@ export class ReceiveStatusWebhookHandler implements ICommandHandler<ReceiveStatu
 
     const base: NewReceiverCall = {
       received_at: new Date(),
-      source_ip: call.sourceIp === null ? null : plainText(call.sourceIp, 100),
+      source_ip: call.sourceIp === null ? null : storableText(call.sourceIp, 100),
       payload: loggedPayload(call),
       result: 'failed',
       reason: null,
@@ -84,14 +83,24 @@ export class ReceiveStatusWebhookHandler implements ICommandHandler<ReceiveStatu
     // Only JSON bodies keep their raw bytes, so the media type is settled before the signature.
     if (call.rawBody === undefined) return refuse(415, 'failed', 'send the status as a JSON body (content-type: application/json)');
     if (receiver.secret !== null) {
-      const checked = checkSignature(this.secrets.open(receiver.secret), call.rawBody, header(call, receiver.signature_header));
+      let secret: string;
+      try {
+        secret = this.secrets.open(receiver.secret, sealedIn.receiverSecret(receiver.id));
+      } catch (err) {
+        if (!(err instanceof SecretUnreadableError)) throw err;
+        // The sender did nothing wrong and can retry once an operator sets the secret again: a 503 for this receiver alone.
+        this.logger.warn(`receiver ${receiver.id} (tenant ${receiver.tenant_id}): secret_unreadable: ${err.message}`);
+        await this.receivers.recordCall(receiver, { ...base, result: 'failed', reason: 'secret_unreadable: the receiver\'s secret cannot be opened' });
+        return { status: 503, message: 'this receiver\'s secret cannot be opened (secret_unreadable); its owner must create the receiver again', errorClass: 'secret_unreadable' };
+      }
+      const checked = checkSignature(secret, call.rawBody, header(call, receiver.signature_header));
       if (!checked.ok) return refuse(401, 'auth_failed', `${receiver.signature_header}: ${checked.reason}`);
     }
     if (call.body === null || typeof call.body !== 'object') return refuse(400, 'failed', 'the body must be a JSON object or array');
 
     const rawValue = fieldText(readDotPath(call.body, receiver.status_field));
     if (rawValue === undefined) return refuse(400, 'failed', `${receiver.status_field}: no status at this path in the body`);
-    const rawStatus = plainText(rawValue, 200);
+    const rawStatus = storableText(rawValue, 200);
     const mapped = mapStatus(rawStatus, receiver.mapping as Record<string, ReceiverStatus>);
 
     const monitor = await this.resolveMonitor(receiver, call.body);
@@ -129,7 +138,7 @@ export class ReceiveStatusWebhookHandler implements ICommandHandler<ReceiveStatu
     const path = receiver.service_field ?? '';
     const raw = fieldText(readDotPath(body, path));
     if (raw === undefined) return { ok: false, reason: `${path}: no service at this path in the body` };
-    const service = plainText(raw, 200);
+    const service = storableText(raw, 200);
     const id = await this.receivers.monitorByService(receiver.tenant_id, service);
     return id ? { ok: true, id } : { ok: false, reason: `${path}: no monitor has the slug or name "${service}"` };
   }
@@ -142,7 +151,7 @@ export class ReceiveStatusWebhookHandler implements ICommandHandler<ReceiveStatu
       monitor_id: monitorId,
       observed_at: new Date().toISOString(),
       ...probeOutcome(status),
-      ...(message ? { error: plainText(message, 2000) } : {}),
+      ...(message ? { error: storableText(message, 2000) } : {}),
       status,
       source: 'receiver',
     };

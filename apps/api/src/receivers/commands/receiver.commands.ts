@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { ReceiverEntity } from '@tocsin/database';
-import { SecretBox } from '@tocsin/secrets';
+import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { refuse, type Outcome } from '../../common/result';
 import { normaliseMapping } from '../inbound-mapping';
 import type { CreateReceiverBody } from '../receiver.schemas';
@@ -46,8 +46,9 @@ export class RegisterReceiverHandler implements ICommandHandler<RegisterReceiver
       return refuse(404, `monitor ${body.monitor_id} not found`, 'monitor_id');
     }
     const token = generateReceiverToken();
+    const id = randomUUID();
     const receiver = await this.receivers.insert({
-      id: randomUUID(),
+      id,
       tenant_id: tenantId,
       name: body.name,
       monitor_id: body.monitor_id ?? null,
@@ -55,7 +56,7 @@ export class RegisterReceiverHandler implements ICommandHandler<RegisterReceiver
       service_field: body.service_field ?? null,
       message_field: body.message_field ?? null,
       mapping: normaliseMapping(body.mapping),
-      secret: body.secret === undefined ? null : this.secrets.seal(body.secret),
+      secret: body.secret === undefined ? null : this.secrets.seal(body.secret, sealedIn.receiverSecret(id)),
       signature_header: body.signature_header,
       token_hash: hashReceiverToken(token),
       token_prefix: token.slice(0, 8),
