@@ -49,7 +49,7 @@ describe('parseRetryAfter', () => {
 describe('an endpoint secret the keys cannot open', () => {
   it('is retried on the schedule, then dead-lettered with the reason', () => {
     const result = { kind: 'error', errorClass: 'secret_unreadable', message: 'endpoint secret cannot be opened: sealed with key k1' } as const;
-    expect(judgeAttempt(result, 1, [10, 60], new Date())).toEqual({ kind: 'retry', errorClass: 'secret_unreadable', delaySeconds: 10 });
-    expect(judgeAttempt(result, 3, [10, 60], new Date())).toMatchObject({ kind: 'dead_letter', errorClass: 'secret_unreadable' });
+    expect(judgeAttempt(result, 1, [0, 10, 60], new Date())).toEqual({ kind: 'retry', errorClass: 'secret_unreadable', delaySeconds: 10 });
+    expect(judgeAttempt(result, 3, [0, 10, 60], new Date())).toMatchObject({ kind: 'dead_letter', errorClass: 'secret_unreadable' });
   });
 });
