@@ -5,3 +5,4 @@ export * from './entities/read-models.entity';
 export * from './entities/receiver.entity';
 export * from './entities/router.entity';
 export * from './data-source';
+export * from './operator-connection';

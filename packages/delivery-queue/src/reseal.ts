@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { PreviousSecret } from '@tocsin/database';
+import { describeDatabase, failureReason, withOperatorDatabase, type PreviousSecret } from '@tocsin/database';
 import { isSealed, sealedIn, SecretUnreadableError, type SecretBox } from '@tocsin/secrets';
 
 /** A stored secret the re-seal could not open: left as it is, its own row's work fails, nothing else's. */
@@ -127,4 +127,37 @@ export async function sealStoredSecrets(
   });
 
   return { resealed, unreadable };
+}
+
+/** Refusals of `tocsin admin reseal` an operator can act on: which step failed, on which database. */
+export class ResealFailedError extends Error {
+  override readonly name = 'ResealFailedError';
+}
+
+/**
+ * What `tocsin admin reseal` runs: connects to `databaseUrl`, applies pending migrations,
+ * seals or re-seals every secret column with the box's current key, and disconnects.
+ * Unreadable rows are in the report, not thrown.
+ */
+export async function resealDatabase(
+  databaseUrl: string,
+  box: SecretBox,
+  onUnreadable: (row: UnreadableSecret) => void = () => undefined,
+  connectTimeoutMs = 10_000,
+): Promise<ResealReport & { readonly durationMs: number }> {
+  const fail = (message: string, cause: unknown) => new ResealFailedError(message, { cause });
+  return withOperatorDatabase(
+    databaseUrl,
+    async (dataSource) => {
+      const started = Date.now();
+      try {
+        const report = await sealStoredSecrets(dataSource.manager, box, onUnreadable);
+        return { ...report, durationMs: Date.now() - started };
+      } catch (err) {
+        throw fail(`re-sealing the secrets at ${describeDatabase(databaseUrl)} stopped: ${failureReason(err)}`, err);
+      }
+    },
+    fail,
+    connectTimeoutMs,
+  );
 }
