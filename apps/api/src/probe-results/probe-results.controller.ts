@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, HttpCode, HttpException, Inject, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpException, Inject, Logger, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { TocsinConfig } from '@tocsin/config';
 import { cutText, HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
-import { KafkaProducerService } from '@tocsin/kafka';
+import { KafkaProducerService, RecordTooLargeError } from '@tocsin/kafka';
 import { TenantGuard, TenantId } from '../auth/guards';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { TenantScope } from '../tenants/tenant-scope';
@@ -22,6 +22,8 @@ export interface PushAnswer {
 @UseGuards(TenantGuard)
 @Controller('v1/probe-results')
 export class ProbeResultsController {
+  private readonly logger = new Logger(ProbeResultsController.name);
+
   constructor(
     private readonly scope: TenantScope,
     private readonly producer: KafkaProducerService,
@@ -45,6 +47,7 @@ export class ProbeResultsController {
       'or a monitor_id or tools_hash with a NUL or lone surrogate, is refused on its own)',
   })
   @ApiResponse({ status: 413, description: `more than ${MAX_PUSHED_RESULTS} results, or a body over 1 MiB` })
+  @ApiResponse({ status: 503, description: 'Kafka did not acknowledge the results: none was accepted, the whole request may be retried' })
   async push(@TenantId() tenantId: string, @Body(new ZodValidationPipe(pushBodySchema)) body: PushBody): Promise<PushAnswer> {
     if (body.results.length > MAX_PUSHED_RESULTS) {
       throw new HttpException(
@@ -99,14 +102,35 @@ export class ProbeResultsController {
       );
     }
 
-    await this.producer.send(
-      this.producer.topics.probeResults,
-      accepted.map((r) => ({
-        key: monitorKey(tenantId, r.monitor_id),
-        value: r,
-        headers: { [HEADERS.contentType]: 'application/json', [HEADERS.schema]: PROBE_RESULT_SCHEMA, [HEADERS.tenantId]: tenantId },
-      })),
-    );
+    try {
+      await this.producer.send(
+        this.producer.topics.probeResults,
+        accepted.map((r) => ({
+          key: monitorKey(tenantId, r.monitor_id),
+          value: r,
+          headers: { [HEADERS.contentType]: 'application/json', [HEADERS.schema]: PROBE_RESULT_SCHEMA, [HEADERS.tenantId]: tenantId },
+        })),
+      );
+    } catch (err) {
+      throw this.unqueued(tenantId, accepted.length, err);
+    }
     return { accepted: accepted.length, event_ids: accepted.map((r) => r.event_id), rejected };
+  }
+
+  /**
+   * A send Kafka did not acknowledge: the caller did nothing wrong and may retry the whole
+   * request; a result that carries its own event_id and observed_at is applied once even
+   * if part of the first send did reach the topic.
+   */
+  private unqueued(tenantId: string, count: number, err: unknown): HttpException {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (err instanceof RecordTooLargeError) {
+      return new HttpException({ statusCode: 413, error: 'Payload Too Large', message: `a result is too large to queue: ${reason}` }, 413);
+    }
+    this.logger.warn(`push of ${count} result(s) for tenant ${tenantId} not acknowledged by Kafka: ${reason}`);
+    return new HttpException(
+      { statusCode: 503, error: 'Service Unavailable', message: 'the results could not be queued (Kafka did not acknowledge them); none was accepted, retry later' },
+      503,
+    );
   }
 }

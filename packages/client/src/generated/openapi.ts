@@ -2464,6 +2464,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Kafka did not acknowledge the results: none was accepted, the whole request may be retried */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
             "4XX": {
                 headers: {
