@@ -134,8 +134,14 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
     }
     if (learned) await this.leases.learn(monitor.id, learned);
     // Key rotation: headers sealed with an older key are re-sealed with the current one.
+    // A re-seal that fails leaves the row as it was (the probe already used its headers) and
+    // is tried again on the next probe: it is this monitor's trouble, logged, never thrown.
     if (monitor.sealed_headers && this.box.needsReseal(monitor.sealed_headers)) {
-      await this.leases.reseal(monitor.id, monitor.sealed_headers, this.box.reseal(monitor.sealed_headers, sealedIn.monitorHeaders(monitor.id)));
+      try {
+        await this.leases.reseal(monitor.id, monitor.sealed_headers, this.box.reseal(monitor.sealed_headers, sealedIn.monitorHeaders(monitor.id)));
+      } catch (err) {
+        this.logger.warn(`could not re-seal the headers of monitor ${monitor.id}: ${(err as Error).message}`);
+      }
     }
   }
 
