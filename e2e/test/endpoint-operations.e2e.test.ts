@@ -213,6 +213,38 @@ describe('endpoint operations', () => {
     expect(JSON.stringify(badRange.body)).toContain('to');
   });
 
+  it('bounds a replay: at most 7 days, at most 10,000 deliveries, and a refused one requeues nothing', async () => {
+    const { receiver, api, tenantId, endpoint } = await scenario('replayed');
+    const week = await api.post<{ message: string }>(`/v1/endpoints/${endpoint.id}/replay`, {
+      from: new Date(Date.now() - 8 * 86_400_000).toISOString(),
+      to: new Date().toISOString(),
+    });
+    expect(week.status).toBe(400);
+    expect(week.body.message).toMatch(/at most 7 days after from/);
+
+    await api.post(`/v1/endpoints/${endpoint.id}/test`, {});
+    const [test] = await receiver.waitForEvent('webhook.test');
+    const db = new Client({ connectionString: stack.database.url });
+    await db.connect();
+    try {
+      // 10,001 failed copies of the test delivery: one more than a replay may send.
+      await db.query(
+        `INSERT INTO deliveries (id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body, status, attempts, stream_version)
+         SELECT gen_random_uuid(), tenant_id, endpoint_id, gen_random_uuid(), event_type, dedup_key || '-' || n, sequence, body, 'failed', 1, stream_version
+         FROM deliveries, generate_series(1, 10001) n WHERE id = $1`,
+        [String(test!.headers['webhook-id'])],
+      );
+      const range = { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() };
+      const tooMany = await api.post<{ message: string }>(`/v1/endpoints/${endpoint.id}/replay`, range);
+      expect(tooMany.status).toBe(400);
+      expect(tooMany.body.message).toMatch(/more than 10000 failed or skipped deliveries in this range/);
+      const { rows } = await db.query("SELECT count(*)::int AS n FROM deliveries WHERE tenant_id = $1 AND status = 'failed'", [tenantId]);
+      expect(rows[0].n).toBe(10_001);
+    } finally {
+      await db.end();
+    }
+  });
+
   it("another tenant's endpoint and delivery answer 404 to every operation", async () => {
     const owner = await scenario('owner');
     const { client: other } = await ApiClient.tenant(stack.apiUrl, 'intruder');
