@@ -8,3 +8,4 @@ export * from './api-process';
 export * from './browser';
 export * from './router-fixtures';
 export * from './dlq-tap';
+export * from './cli';

@@ -1,28 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { topicNames, type ProbeResult } from '@tocsin/contracts';
-import { FIXED_TENANT, fixedMonitorId, fixtureResults, produceAll, seedMonitors, startStack, waitForRouter, type Stack } from '../src';
+import { FIXED_TENANT, fixedMonitorId, fixtureResults, produceAll, runTocsin, seedMonitors, startStack, waitForRouter, type Stack } from '../src';
 
-const BIN = resolve(__dirname, '../../apps/cli/bin/tocsin.js');
 const MONITORS = 20;
 const PER_MONITOR = 120;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The built `tocsin` binary as an operator runs it; `env` replaces DATABASE_URL and friends. */
-function tocsin(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      done({ code: err ? Number(err.code ?? -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /**
  * `tocsin admin rebuild-projections` against a real database the real router filled: after
@@ -81,13 +63,13 @@ describe('tocsin admin rebuild-projections', () => {
     expect(await dump()).toEqual({ incidents: [], maintenance: [] });
 
     // For people, with the database from DATABASE_URL.
-    const people = await tocsin(['admin', 'rebuild-projections'], { DATABASE_URL: stack.database.url });
+    const people = await runTocsin(['admin', 'rebuild-projections'], { DATABASE_URL: stack.database.url });
     expect([people.code, people.stderr]).toEqual([0, '']);
     expect(people.stdout).toMatch(new RegExp(`^rebuilt incidents, maintenance_periods from ${monitorEvents} events in \\d+ ms\\n$`));
     expect(await dump()).toEqual(live);
 
     // For scripts, with the flag (winning over a DATABASE_URL that points nowhere); a second rebuild changes nothing.
-    const script = await tocsin(['admin', 'rebuild-projections', '--database-url', stack.database.url, '--json'], {
+    const script = await runTocsin(['admin', 'rebuild-projections', '--database-url', stack.database.url, '--json'], {
       DATABASE_URL: 'postgres://postgres@127.0.0.1:9/nowhere',
     });
     expect([script.code, script.stderr]).toEqual([0, '']);
@@ -96,7 +78,7 @@ describe('tocsin admin rebuild-projections', () => {
   });
 
   it('exits 1 with one clear line, and no stack trace, when the database cannot be used', async () => {
-    const unreachable = await tocsin(['admin', 'rebuild-projections', '--database-url', 'postgres://postgres:s3cret@127.0.0.1:9/tocsin']);
+    const unreachable = await runTocsin(['admin', 'rebuild-projections', '--database-url', 'postgres://postgres:s3cret@127.0.0.1:9/tocsin']);
     expect(unreachable).toEqual({
       code: 1,
       stdout: '',
@@ -105,21 +87,21 @@ describe('tocsin admin rebuild-projections', () => {
 
     const missing = new URL(stack.database.url);
     missing.pathname = '/tocsin_no_such_database';
-    const absent = await tocsin(['admin', 'rebuild-projections', '--json'], { DATABASE_URL: missing.toString() });
+    const absent = await runTocsin(['admin', 'rebuild-projections', '--json'], { DATABASE_URL: missing.toString() });
     expect([absent.code, absent.stdout]).toEqual([1, '']);
     expect(absent.stderr).toBe(`error: cannot connect to the database at ${missing.toString()}: database "tocsin_no_such_database" does not exist\n`);
   });
 
   it('exits 2 on a URL that is not Postgres, and 0 with help', async () => {
-    const notUrl = await tocsin(['admin', 'rebuild-projections', '--database-url', 'not a url']);
+    const notUrl = await runTocsin(['admin', 'rebuild-projections', '--database-url', 'not a url']);
     expect([notUrl.code, notUrl.stderr]).toEqual([2, 'error: --database-url is not a URL: expected postgres://user[:password]@host[:port]/database\n']);
-    const http = await tocsin(['admin', 'rebuild-projections'], { DATABASE_URL: 'http://127.0.0.1:5432/tocsin' });
+    const http = await runTocsin(['admin', 'rebuild-projections'], { DATABASE_URL: 'http://127.0.0.1:5432/tocsin' });
     expect([http.code, http.stderr]).toEqual([2, 'error: DATABASE_URL must be a postgres:// URL, not http://…\n']);
     for (const args of [['admin'], ['admin', 'rebuild-projections']]) {
-      const help = await tocsin([...args, '--help']);
+      const help = await runTocsin([...args, '--help']);
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: tocsin ${args.join(' ')}`);
     }
-    expect((await tocsin(['--help'])).stdout).toContain('admin');
+    expect((await runTocsin(['--help'])).stdout).toContain('admin');
   });
 });

@@ -1,26 +1,9 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { Client } from 'pg';
-import { ApiClient, startStack, type Stack } from '../src';
+import { ApiClient, runTocsin, startStack, type Stack } from '../src';
 
-const BIN = resolve(__dirname, '../../apps/cli/bin/tocsin.js');
 const OLD = `old:${randomBytes(32).toString('base64')}`;
 const NEW = `new:${randomBytes(32).toString('base64')}`;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function tocsin(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      done({ code: err ? Number(err.code ?? -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /**
  * Key rotation end to end: the API seals with the old key; `tocsin admin reseal` with the
@@ -78,7 +61,7 @@ describe('tocsin admin reseal', () => {
     expect(before.every((v) => v.startsWith('enc:v2:old:'))).toBe(true);
 
     // Without the keys it is bad usage, and nothing is touched.
-    const bare = await tocsin(['admin', 'reseal', '--database-url', stack.database.url], { TOCSIN_ENCRYPTION_KEY: undefined });
+    const bare = await runTocsin(['admin', 'reseal', '--database-url', stack.database.url], { TOCSIN_ENCRYPTION_KEY: undefined });
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/TOCSIN_ENCRYPTION_KEY is not set/);
 
@@ -88,7 +71,7 @@ describe('tocsin admin reseal', () => {
       [second.body.id],
     );
     const orphan = rows[0]!.secret;
-    const run = await tocsin(['admin', 'reseal', '--json', '--database-url', stack.database.url], { TOCSIN_ENCRYPTION_KEY: `${NEW},${OLD}` });
+    const run = await runTocsin(['admin', 'reseal', '--json', '--database-url', stack.database.url], { TOCSIN_ENCRYPTION_KEY: `${NEW},${OLD}` });
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as { resealed: number; unreadable: Array<{ table: string; column: string; id: string; error_class: string }> };
     expect(report.resealed).toBe(5);
@@ -103,7 +86,7 @@ describe('tocsin admin reseal', () => {
 
     // Once the row is replaced, the old key can go: a second run with the new key alone has nothing left to do.
     await db.query('DELETE FROM receivers WHERE id = $1', [second.body.id]);
-    const again = await tocsin(['admin', 'reseal', '--database-url', stack.database.url], { TOCSIN_ENCRYPTION_KEY: NEW });
+    const again = await runTocsin(['admin', 'reseal', '--database-url', stack.database.url], { TOCSIN_ENCRYPTION_KEY: NEW });
     expect(again).toMatchObject({ code: 0 });
     expect(again.stdout).toMatch(/re-sealed 0 row\(s\) with key new/);
   }, 60_000);

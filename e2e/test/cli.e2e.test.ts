@@ -1,39 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createTocsinClient, ok } from '@tocsin/client';
 import { WebhookReceiver, waitFor } from '@tocsin/testing';
-import { ADMIN_TOKEN, startApiProcess, startStack, type ApiProcess, type Stack } from '../src';
+import { ADMIN_TOKEN, runTocsin, startApiProcess, startStack, type ApiProcess, type CliRun, type Stack } from '../src';
 
-const BIN = resolve(__dirname, '../../apps/cli/bin/tocsin.js');
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built `tocsin` binary as a user would, with the API's address and a key in its environment. */
-function tocsin(env: Record<string, string>, args: string[], stdin?: string): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
+/** The built `tocsin` binary with the API's address and a key in its environment. */
+const tocsin = (env: Record<string, string>, args: string[], stdin?: string) => runTocsin(args, env, stdin);
 
 describe('the tocsin CLI against a real API process', () => {
   let stack: Stack;
   let api: ApiProcess;
   let receiver: WebhookReceiver;
   let env: Record<string, string>;
-  const json = <T>(run: Run): T => {
+  const json = <T>(run: CliRun): T => {
     expect([run.code, run.stderr]).toEqual([0, '']);
     return JSON.parse(run.stdout) as T;
   };
