@@ -115,7 +115,7 @@ describe('probe results produced straight to Kafka', () => {
         expect.stringContaining('record key must be'),
         'tenant-id header does not match tenant_id in the body',
       ]);
-      expect(dead[0]!.value).toBe('not json at all');
+      expect(dead.find((d) => d.reason === 'value is not valid JSON')!.value).toBe('not json at all');
       const router = await stack.apps.get('severity-router')!.getUrl();
       const metrics = await (await fetch(`${router.replace('[::1]', '127.0.0.1')}/metrics`)).text();
       expect(metrics).toMatch(/tocsin_router_probe_results_total\{outcome="dead_lettered"\} 5/);
