@@ -71,6 +71,8 @@ async function main() {
     const env = {
       ...process.env,
       ...infra.env,
+      // A laptop's apps, with private URLs allowed, are for this machine only; containers set HOST themselves.
+      HOST: process.env.HOST || '127.0.0.1',
       TOCSIN_ADMIN_TOKEN: adminToken,
       TOCSIN_ENCRYPTION_KEY: process.env.TOCSIN_ENCRYPTION_KEY || localEncryptionKey(),
       TOCSIN_ALLOW_PRIVATE_URLS: process.env.TOCSIN_ALLOW_PRIVATE_URLS || 'true',
