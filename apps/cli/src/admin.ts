@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import type { UnreadableSecret } from '@tocsin/delivery-queue';
 import { Context, UsageError } from './context';
 
 interface Resealed {
   readonly resealed: number;
-  readonly unreadable: ReadonlyArray<{ table: string; column: string; id: string; tenant_id: string; error_class: string; reason: string }>;
+  readonly unreadable: readonly UnreadableSecret[];
   readonly duration_ms: number;
 }
 

@@ -20,18 +20,27 @@ export function failureReason(err: unknown): string {
   return String(err);
 }
 
+/** What an operator command's step reports besides its own outcome. */
+export interface OperatorStep {
+  /** How long the step took, without connecting and migrating. */
+  readonly durationMs: number;
+}
+
 /**
  * For operator commands (`tocsin admin …`, `npm run rebuild-projections`): connects to
  * `databaseUrl` (giving up after `connectTimeoutMs`), applies pending migrations like the
- * apps do at boot, runs `work` and disconnects. A failed step throws `fail(message)`, the
- * message naming the database (without its password), the step and the reason.
+ * apps do at boot, runs and times `work`, and disconnects. Each failed step throws
+ * `fail(message)`, the message naming the step, the database (without its password) and
+ * the reason; `failed` says what a failure of `work` itself means (e.g. "rebuilding the
+ * projections at <where> failed, they are unchanged").
  */
-export async function withOperatorDatabase<T>(
+export async function withOperatorDatabase<T extends object>(
   databaseUrl: string,
   work: (dataSource: DataSource) => Promise<T>,
+  failed: (where: string) => string,
   fail: (message: string, cause: unknown) => Error,
   connectTimeoutMs = 10_000,
-): Promise<T> {
+): Promise<T & OperatorStep> {
   const where = describeDatabase(databaseUrl);
   const options: PostgresConnectionOptions = { ...(dataSourceOptions(databaseUrl, 2) as PostgresConnectionOptions), connectTimeoutMS: connectTimeoutMs };
   const dataSource = new DataSource(options);
@@ -46,7 +55,13 @@ export async function withOperatorDatabase<T>(
     } catch (err) {
       throw fail(`cannot migrate the database at ${where}: ${failureReason(err)}`, err);
     }
-    return await work(dataSource);
+    const started = Date.now();
+    try {
+      const outcome = await work(dataSource);
+      return { ...outcome, durationMs: Date.now() - started };
+    } catch (err) {
+      throw fail(`${failed(where)}: ${failureReason(err)}`, err);
+    }
   } finally {
     await dataSource.destroy();
   }

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { describeDatabase, failureReason, withOperatorDatabase, type PreviousSecret } from '@tocsin/database';
+import { withOperatorDatabase, type OperatorStep, type PreviousSecret } from '@tocsin/database';
 import { isSealed, sealedIn, SecretUnreadableError, type SecretBox } from '@tocsin/secrets';
 
 /** A stored secret the re-seal could not open: left as it is, its own row's work fails, nothing else's. */
@@ -144,20 +144,12 @@ export async function resealDatabase(
   box: SecretBox,
   onUnreadable: (row: UnreadableSecret) => void = () => undefined,
   connectTimeoutMs = 10_000,
-): Promise<ResealReport & { readonly durationMs: number }> {
-  const fail = (message: string, cause: unknown) => new ResealFailedError(message, { cause });
+): Promise<ResealReport & OperatorStep> {
   return withOperatorDatabase(
     databaseUrl,
-    async (dataSource) => {
-      const started = Date.now();
-      try {
-        const report = await sealStoredSecrets(dataSource.manager, box, onUnreadable);
-        return { ...report, durationMs: Date.now() - started };
-      } catch (err) {
-        throw fail(`re-sealing the secrets at ${describeDatabase(databaseUrl)} stopped: ${failureReason(err)}`, err);
-      }
-    },
-    fail,
+    (dataSource) => sealStoredSecrets(dataSource.manager, box, onUnreadable),
+    (where) => `re-sealing the secrets at ${where} stopped`,
+    (message, cause) => new ResealFailedError(message, { cause }),
     connectTimeoutMs,
   );
 }

@@ -1,12 +1,10 @@
-import { describeDatabase, failureReason, withOperatorDatabase } from '@tocsin/database';
+import { describeDatabase, withOperatorDatabase, type OperatorStep } from '@tocsin/database';
 import { rebuildProjections, type RebuildOutcome } from './rebuild-projections';
 
 export { describeDatabase };
 
-export interface DatabaseRebuild extends RebuildOutcome {
-  /** How long the rebuild transaction took, without connecting and migrating. */
-  readonly durationMs: number;
-}
+/** The rebuild's outcome; `durationMs` is the rebuild transaction's alone. */
+export type DatabaseRebuild = RebuildOutcome & OperatorStep;
 
 /** Refusals an operator can act on; the message names the database (without its password) and the reason. */
 export class RebuildFailedError extends Error {
@@ -21,19 +19,11 @@ export class RebuildFailedError extends Error {
  * untouched unless the rebuild committed.
  */
 export async function rebuildDatabaseProjections(databaseUrl: string, connectTimeoutMs = 10_000): Promise<DatabaseRebuild> {
-  const fail = (message: string, cause: unknown) => new RebuildFailedError(message, { cause });
   return withOperatorDatabase(
     databaseUrl,
-    async (dataSource) => {
-      const started = Date.now();
-      try {
-        const outcome = await rebuildProjections(dataSource);
-        return { ...outcome, durationMs: Date.now() - started };
-      } catch (err) {
-        throw fail(`rebuilding the projections at ${describeDatabase(databaseUrl)} failed, they are unchanged: ${failureReason(err)}`, err);
-      }
-    },
-    fail,
+    rebuildProjections,
+    (where) => `rebuilding the projections at ${where} failed, they are unchanged`,
+    (message, cause) => new RebuildFailedError(message, { cause }),
     connectTimeoutMs,
   );
 }
