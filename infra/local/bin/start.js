@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 'use strict';
-// `npm start`: install and build if needed, start Kafka (unless KAFKA_BROKERS), use the
-// local Postgres (or DATABASE_URL), migrate, run every app and the demo; Ctrl-C stops it all.
+// `npm start`: install and build if needed, start Kafka (unless KAFKA_BROKERS), use DATABASE_URL,
+// the Postgres on 127.0.0.1:5432 or an embedded one, migrate, run every app and the demo;
+// Ctrl-C stops it all.
 const crypto = require('node:crypto');
 const path = require('node:path');
 const { ROOT, say, ensureInstalled, build, spawnLogged } = require('../lib/setup');
+const { localEncryptionKey } = require('../lib/local-state');
 
+// TOCSIN_PORT_BASE moves every local port at once (apps from it, the demo from it + 10).
+const PORT_BASE = Number(process.env.TOCSIN_PORT_BASE || 8080);
 const APPS = [
-  { name: 'api', port: Number(process.env.PORT || 8080) },
-  { name: 'probe-ingest', port: 8081 },
-  { name: 'severity-router', port: 8082 },
-  { name: 'dispatcher', port: 8083 },
+  { name: 'api', port: Number(process.env.PORT || PORT_BASE) },
+  { name: 'probe-ingest', port: PORT_BASE + 1 },
+  { name: 'severity-router', port: PORT_BASE + 2 },
+  { name: 'dispatcher', port: PORT_BASE + 3 },
 ];
 const LOG_DIR = path.join(ROOT, '.cache', 'logs');
 
@@ -19,10 +23,13 @@ function appNodeOptions(name) {
   return require(path.join(ROOT, 'apps', name, 'package.json')).tocsin?.nodeOptions ?? [];
 }
 
+/** A child ended by a signal (Ctrl-C reaches the whole process group) has no exit code, only a signal. */
+const hasExited = (child) => child.exitCode !== null || child.signalCode !== null;
+
 async function waitReady(url, child, name, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${LOG_DIR}/${name}.log`);
+    if (hasExited(child)) throw new Error(`${name} exited with ${child.exitCode ?? child.signalCode}; see ${LOG_DIR}/${name}.log`);
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -31,18 +38,6 @@ async function waitReady(url, child, name, timeoutMs = 90_000) {
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`${name} was not ready after ${timeoutMs / 1000}s; see ${LOG_DIR}/${name}.log`);
-}
-
-/** Generated on the first run and kept, so a restart can still open the secrets it stored. */
-function localEncryptionKey() {
-  const fs = require('node:fs');
-  const file = path.join(ROOT, '.cache', 'encryption.key');
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, crypto.randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
-    say(`generated TOCSIN_ENCRYPTION_KEY into ${path.relative(ROOT, file)}`);
-  }
-  return fs.readFileSync(file, 'utf8').trim();
 }
 
 async function main() {
@@ -92,7 +87,7 @@ async function main() {
       cleanups.push(
         () =>
           new Promise((resolve) => {
-            if (child.exitCode !== null) return resolve();
+            if (hasExited(child)) return resolve();
             child.once('exit', () => resolve());
             child.kill('SIGTERM');
           }),
@@ -111,7 +106,7 @@ async function main() {
     }
 
     const apiUrl = `http://127.0.0.1:${APPS[0].port}`;
-    const demo = await startDemo({ apiUrl, adminToken });
+    const demo = await startDemo({ apiUrl, adminToken, receiverPort: PORT_BASE + 10, mcpPort: PORT_BASE + 11 });
     cleanups.push(demo.stop);
     say('');
     say(`API        ${apiUrl}/v1   (OpenAPI: ${apiUrl}/docs)`);

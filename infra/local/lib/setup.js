@@ -1,11 +1,10 @@
 'use strict';
-// Steps both `npm start` and `npm test` take on a fresh clone: install, build, reach Postgres.
+// Steps both `npm start` and `npm test` take on a fresh clone: install, build, browsers.
 const { spawnSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '../../..');
-const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tocsin';
 
 function say(line) {
   process.stdout.write(`[tocsin] ${line}\n`);
@@ -46,38 +45,6 @@ function build() {
   run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
 }
 
-/** Checks Postgres answers; on this machine kind, tries the cluster's own start command once. */
-async function ensurePostgres(databaseUrl) {
-  const { Client } = require('pg');
-  const url = new URL(databaseUrl);
-  url.pathname = '/postgres';
-  const reachable = async () => {
-    const client = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 3000 });
-    try {
-      await client.connect();
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  };
-  if (await reachable()) return;
-  const isLocal = ['127.0.0.1', 'localhost'].includes(url.hostname);
-  if (isLocal && fs.existsSync('/etc/postgresql')) {
-    say('Postgres is not answering; starting the local cluster…');
-    for (const version of fs.readdirSync('/etc/postgresql')) {
-      spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'inherit' });
-    }
-    for (let i = 0; i < 30 && !(await reachable()); i++) await new Promise((r) => setTimeout(r, 500));
-    if (await reachable()) return;
-  }
-  throw new Error(
-    `Postgres is not reachable at ${url.host}. Start it, or set DATABASE_URL to a server you can reach ` +
-      '(trust or password auth; Tocsin creates its database if missing).',
-  );
-}
-
 /** Spawns a long-running child whose output goes to a file; resolves the child. */
 function spawnLogged(cmd, args, { env, logFile }) {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
@@ -85,4 +52,4 @@ function spawnLogged(cmd, args, { env, logFile }) {
   return spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', out, out] });
 }
 
-module.exports = { ROOT, DEFAULT_DATABASE_URL, say, run, ensureInstalled, ensureChromium, build, ensurePostgres, spawnLogged };
+module.exports = { ROOT, say, run, ensureInstalled, ensureChromium, build, spawnLogged };
