@@ -5,6 +5,7 @@ import { KafkaModule } from '@tocsin/kafka';
 import { SecretsModule, serviceModules } from '@tocsin/runtime';
 import { AlertsConsumer } from './alerts/alerts.consumer';
 import { FanOutAlertsHandler } from './deliveries/commands/fan-out-alerts.handler';
+import { DeliveryQueueMetrics } from './deliveries/delivery-queue.metrics';
 import { DeliveryRepository } from './deliveries/delivery.repository';
 import { DeliveryWorker } from './deliveries/delivery-worker.service';
 import { EndpointHealthRecorder } from './endpoints/endpoint-health.recorder';
@@ -26,6 +27,7 @@ export class DispatcherModule {
         EndpointHealthRecorder,
         DeliveryWorker,
         AlertsConsumer,
+        DeliveryQueueMetrics,
       ],
     };
   }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { LagReporter } from './kafka-metrics';
 import { headerText } from './headers';
 
 export interface ConsumedRecord {
@@ -28,6 +29,8 @@ export interface BatchConsumerOptions {
   readonly concurrency?: number;
   /** The most a fetch takes from one partition (kafkajs maxBytesPerPartition); default kafkajs's 1 MiB. */
   readonly maxBytesPerPartition?: number;
+  /** Told the partitions this member owns and what is left of each after every batch. */
+  readonly lag?: LagReporter;
 }
 
 /** A record's headers as text, in a plain loop: this runs for every record consumed. */
@@ -79,7 +82,10 @@ export class TransactionalBatchConsumer {
       ...(this.options.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.options.maxBytesPerPartition }),
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => (this.joinedGroup = true));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.joinedGroup = true;
+      this.options.lag?.assigned(payload.memberAssignment);
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       this.joinedGroup = false;
       this.logger.error(`consumer crashed: ${e.payload.error.message}`);
@@ -114,6 +120,7 @@ export class TransactionalBatchConsumer {
     });
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     resolveOffset(batch.lastOffset());
+    this.options.lag?.lag(batch.topic, batch.partition, Math.max(0, Number(batch.offsetLag())));
     await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
     await heartbeat();
   }

@@ -48,3 +48,21 @@ export function deadLetter(source: DeadLetterSource, reason: string): DeadLetter
     headers,
   };
 }
+
+/** What a DLQ reason is about, by its wording at the source: a label with few values. */
+const REASON_CLASSES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^could not be stored/, 'unstorable'],
+  [/^unknown monitor/, 'unknown_monitor'],
+  [/^invalid ProbeResult/, 'invalid'],
+  [/in the future/, 'clock_skew'],
+  [/tenant|record key must be/, 'tenant_mismatch'],
+  [/not valid JSON|empty record value|nest/i, 'malformed'],
+  [/larger than|too large/i, 'too_large'],
+];
+
+export const DLQ_REASON_CLASSES: readonly string[] = [...REASON_CLASSES.map(([, name]) => name), 'refused'];
+
+/** `tocsin_dlq_records_total`'s `reason`: the free-text reason would make a series per record. */
+export function dlqReasonClass(reason: string): string {
+  return REASON_CLASSES.find(([pattern]) => pattern.test(reason))?.[1] ?? 'refused';
+}

@@ -5,3 +5,4 @@ export * from './kafka-topics.service';
 export * from './headers';
 export * from './batch-consumer';
 export * from './dead-letter';
+export * from './kafka-metrics';

@@ -6,3 +6,4 @@ export * from './bootstrap';
 export * from './polling-loop';
 export * from './service-modules';
 export * from './secrets.module';
+export * from './metrics';

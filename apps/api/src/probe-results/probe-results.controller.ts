@@ -4,7 +4,8 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nes
 import { z } from 'zod';
 import type { TocsinConfig } from '@tocsin/config';
 import { cutText, HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
-import { TOCSIN_CONFIG } from '@tocsin/runtime';
+import { Counter } from 'prom-client';
+import { MetricsRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
 import { KafkaProducerService, RecordTooLargeError } from '@tocsin/kafka';
 import { TenantGuard, TenantId } from '../auth/guards';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
@@ -23,12 +24,21 @@ export interface PushAnswer {
 @Controller('v1/probe-results')
 export class ProbeResultsController {
   private readonly logger = new Logger(ProbeResultsController.name);
+  private readonly pushed: Counter<'outcome'>;
 
   constructor(
     private readonly scope: TenantScope,
     private readonly producer: KafkaProducerService,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
-  ) {}
+    metrics: MetricsRegistry,
+  ) {
+    this.pushed = new Counter({
+      name: 'tocsin_pushed_results_total',
+      help: 'Results pushed to POST /v1/probe-results: accepted (Kafka acknowledged them), refused (the item was invalid), unqueued (Kafka did not acknowledge; the caller retries)',
+      labelNames: ['outcome'],
+      registers: [metrics],
+    });
+  }
 
   /**
    * Batch push from external probers. Good items are accepted even when others are
@@ -90,6 +100,7 @@ export class ProbeResultsController {
       });
     }
     rejected.sort((a, b) => a.index - b.index);
+    this.pushed.inc({ outcome: 'refused' }, rejected.length);
     if (accepted.length === 0) {
       throw new HttpException(
         {
@@ -112,8 +123,10 @@ export class ProbeResultsController {
         })),
       );
     } catch (err) {
+      this.pushed.inc({ outcome: 'unqueued' }, accepted.length);
       throw this.unqueued(tenantId, accepted.length, err);
     }
+    this.pushed.inc({ outcome: 'accepted' }, accepted.length);
     return { accepted: accepted.length, event_ids: accepted.map((r) => r.event_id), rejected };
   }
 

@@ -3,8 +3,8 @@ import { CommandBus } from '@nestjs/cqrs';
 import { Kafka } from 'kafkajs';
 import type { TocsinConfig } from '@tocsin/config';
 import { topicNames } from '@tocsin/contracts';
-import { KafkaTopicsService, TransactionalBatchConsumer, type ConsumedBatch } from '@tocsin/kafka';
-import { ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
+import { KafkaTopicsService, TransactionalBatchConsumer, consumerLag, type ConsumedBatch } from '@tocsin/kafka';
+import { MetricsRegistry, ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
 import { FanOutAlertsCommand } from '../deliveries/commands/fan-out-alerts.command';
 import { DISPATCHER_GROUP } from '../deliveries/commands/fan-out-alerts.handler';
 import { DeliveryWorker } from '../deliveries/delivery-worker.service';
@@ -21,10 +21,13 @@ export class AlertsConsumer implements OnApplicationBootstrap, OnApplicationShut
     private readonly worker: DeliveryWorker,
     readiness: ReadinessRegistry,
     @Inject(TOCSIN_CONFIG) config: TocsinConfig,
+    metrics: MetricsRegistry,
   ) {
+    const groupId = DISPATCHER_GROUP(config.TOCSIN_TOPIC_NAMESPACE);
     this.consumer = new TransactionalBatchConsumer(kafka, {
-      groupId: DISPATCHER_GROUP(config.TOCSIN_TOPIC_NAMESPACE),
+      groupId,
       topic: topicNames(config.TOCSIN_TOPIC_NAMESPACE).alerts,
+      lag: consumerLag(metrics, groupId),
     });
     readiness.register('alerts-consumer', () => this.consumer.joined);
   }

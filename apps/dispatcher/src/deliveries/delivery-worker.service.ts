@@ -86,6 +86,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private readonly tenantInFlight = new Map<string, number>();
   private readonly attempts: Counter<'outcome'>;
   private readonly latency: Histogram;
+  private readonly finished: Counter<'outcome'>;
   /** Outcomes waiting to be written, in lanes by endpoint: see scheduleFlush. */
   private readonly lanes: FlushLane[] = Array.from({ length: FLUSH_LANES }, () => ({ pending: [], running: null, timer: null }));
   /** Outcomes waiting or inside a flush transaction right now. */
@@ -116,6 +117,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [metrics],
     });
+    this.finished = new Counter({
+      name: 'tocsin_deliveries_total',
+      help: 'Deliveries finished, counted when the outcome is stored: delivered, dead_lettered, skipped (endpoint paused or disabled)',
+      labelNames: ['outcome'],
+      registers: [metrics],
+    });
+    for (const outcome of ['delivered', 'dead_lettered', 'skipped']) this.finished.inc({ outcome }, 0);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -140,10 +148,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     // flight, so two overlapping claims could hand out the same slot twice. In this process
     // the loop never overlaps its ticks; across replicas a transaction-scoped advisory lock
     // makes each claim see the previous one's committed rows.
-    const claimed = await this.dataSource.transaction(async (manager) => {
+    const { ready: claimed, finished } = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK_KEY]);
       return this.claim(manager, free);
     });
+    finished.forEach((update) => this.countFinished(update));
     this.launch(claimed);
     return claimed.length > 0 && claimed.length === free;
   }
@@ -180,7 +189,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  private async claim(manager: DataSource['manager'], limit: number): Promise<Claimed[]> {
+  /** The deliveries to attempt now, and those the claim finished itself (endpoint gone, paused or disabled). */
+  private async claim(manager: DataSource['manager'], limit: number): Promise<{ ready: Claimed[]; finished: DeliveryUpdate[] }> {
     const rows = await this.deliveries.claimDue(
       manager,
       limit,
@@ -188,7 +198,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       tenantMaxInFlight(this.config),
       this.tenantInFlight,
     );
-    if (rows.length === 0) return [];
+    if (rows.length === 0) return { ready: [], finished: [] };
     const endpoints = await this.deliveries.endpoints(manager, rows.map((r) => r.endpoint_id));
     const byId = new Map(endpoints.map((e) => [e.id, e]));
     const ready: Claimed[] = [];
@@ -212,7 +222,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       }
     }
     await this.deliveries.recordClaimed(manager, writes);
-    return ready;
+    return { ready, finished: writes.flatMap(({ final }) => (final ? [final] : [])) };
   }
 
   /** The request an attempt sends, or why it cannot be made: a secret the keys cannot open fails this endpoint only. */
@@ -273,6 +283,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       });
       this.scheduleFlush(lane);
     });
+    this.countFinished(update);
+  }
+
+  private countFinished({ status }: DeliveryUpdate): void {
+    if (status === 'delivered' || status === 'dead_lettered' || status === 'skipped') this.finished.inc({ outcome: status });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
-import { deadLetter, KafkaProducerService, type OutgoingRecord } from '@tocsin/kafka';
+import { deadLetter, dlqRecords, KafkaProducerService, type OutgoingRecord } from '@tocsin/kafka';
+import { MetricsRegistry } from '@tocsin/runtime';
 
 /** A result Kafka can never take (too large, refused as invalid); its copy went to the DLQ. */
 export class ResultRefusedError extends Error {
@@ -26,8 +27,14 @@ export class ProbeResultPublisher {
   private readonly logger = new Logger(ProbeResultPublisher.name);
   private queue: Pending[] = [];
   private sending = false;
+  private readonly deadLettered: (reasons: readonly string[]) => void;
 
-  constructor(private readonly producer: KafkaProducerService) {}
+  constructor(
+    private readonly producer: KafkaProducerService,
+    metrics: MetricsRegistry,
+  ) {
+    this.deadLettered = dlqRecords(metrics);
+  }
 
   /** Resolves once Kafka acknowledged the record (acks=all, idempotent producer). */
   publish(result: ProbeResult): Promise<void> {
@@ -72,9 +79,10 @@ export class ProbeResultPublisher {
       this.logger.warn(`probe result for ${record.key} refused by Kafka: ${reason}`);
       return deadLetter({ topic, key: record.key, value: Buffer.from(JSON.stringify(record.value)), headers: record.headers }, reason);
     });
-    await this.producer.send(this.producer.topics.probeResultsDlq, copies).catch((err: Error) => {
-      this.logger.error(`could not dead-letter ${copies.length} refused probe results: ${err.message}`);
-    });
+    await this.producer.send(this.producer.topics.probeResultsDlq, copies).then(
+      () => this.deadLettered([...refused.values()]),
+      (err: Error) => this.logger.error(`could not dead-letter ${copies.length} refused probe results: ${err.message}`),
+    );
   }
 }
 

@@ -62,6 +62,15 @@ export class ProbeLeaseRepository {
     return affected > 0;
   }
 
+  /** How late the most overdue unleased probe is, in seconds (0 when none is late). */
+  async overdueSeconds(): Promise<number> {
+    const [row]: Array<{ overdue: number }> = await this.dataSource.query(
+      `SELECT coalesce(extract(epoch FROM now() - min(next_due_at)), 0)::float8 AS overdue FROM probe_leases
+       WHERE next_due_at <= now() AND (lease_until IS NULL OR lease_until < now())`,
+    );
+    return Math.max(0, row?.overdue ?? 0);
+  }
+
   /** Hands back leases not yet probed (graceful shutdown), so another replica takes them at once. */
   async release(owner: string): Promise<void> {
     await this.dataSource.query(`UPDATE probe_leases SET owner = NULL, lease_until = NULL WHERE owner = $1`, [owner]);

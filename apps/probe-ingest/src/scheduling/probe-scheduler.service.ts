@@ -6,7 +6,7 @@ import type { TocsinConfig } from '@tocsin/config';
 import type { ProbeResult } from '@tocsin/contracts';
 import type { MonitorEntity } from '@tocsin/database';
 import { KafkaProducerService, KafkaTopicsService } from '@tocsin/kafka';
-import { MetricsRegistry, PollingLoop, ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
+import { MetricsRegistry, PollingLoop, ReadinessRegistry, sampledGauge, TOCSIN_CONFIG } from '@tocsin/runtime';
 import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { ProberService } from '../probing/prober.service';
 import { ProbeResultPublisher, ResultRefusedError } from '../publishing/probe-result.publisher';
@@ -30,8 +30,8 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
   private readonly running = new Set<Promise<void>>();
   private readonly refreshLoop: PollingLoop;
   private readonly tickLoop: PollingLoop;
-  private readonly probes: Counter<'outcome'>;
-  private readonly latency: Histogram<'kind'>;
+  private readonly probes: Counter<'kind' | 'layer' | 'outcome'>;
+  private readonly latency: Histogram<'kind' | 'layer'>;
   private readonly concurrency: number;
   private readonly graceMs: number;
   private loaded = false;
@@ -59,13 +59,23 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
     // Returning true polls again at once: there was a full batch, so more may be due.
     this.tickLoop = new PollingLoop('ProbeTick', TICK_MS, () => this.launchDue());
     readiness.register('monitors-loaded', () => this.loaded);
-    this.probes = new Counter({ name: 'tocsin_probes_total', help: 'Probes run, by outcome', labelNames: ['outcome'], registers: [metrics] });
+    this.probes = new Counter({
+      name: 'tocsin_probes_total',
+      help: 'Probes run (outcome up or down, with the failing layer), and what else befell them: lease_lost, headers_unreadable, publish_refused, publish_failed',
+      labelNames: ['kind', 'layer', 'outcome'],
+      registers: [metrics],
+    });
     this.latency = new Histogram({
       name: 'tocsin_probe_seconds',
-      help: 'Probe duration',
-      labelNames: ['kind'],
+      help: 'Probe duration, by the layer that failed (none when up)',
+      labelNames: ['kind', 'layer'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [metrics],
+    });
+    sampledGauge(metrics, {
+      name: 'tocsin_probe_overdue_seconds',
+      help: 'How late the most overdue probe is (due, not leased); 0 when every probe runs on time',
+      read: async () => [{ labels: {}, value: await this.leases.overdueSeconds() }],
     });
   }
 
@@ -102,7 +112,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
       const intervalMs = monitor.interval_seconds * 1000;
       const next = nextSlotAfter(startedAt, intervalMs, phaseMs(monitor.id, intervalMs));
       const kept = await this.leases.complete(this.owner, monitor.id, new Date(next));
-      if (!kept) this.probes.inc({ outcome: 'lease_lost' });
+      if (!kept) this.probes.inc({ kind: monitor.kind, layer: 'none', outcome: 'lease_lost' });
     }
   }
 
@@ -110,12 +120,13 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
     const observedAt = new Date().toISOString();
     const probed = await this.prober.probe(monitor);
     if (!probed) {
-      this.probes.inc({ outcome: 'headers_unreadable' });
+      this.probes.inc({ kind: monitor.kind, layer: 'none', outcome: 'headers_unreadable' });
       return;
     }
     const { outcome, learned } = probed;
-    this.latency.observe({ kind: monitor.kind }, outcome.latency_ms / 1000);
-    this.probes.inc({ outcome: outcome.ok ? 'ok' : (outcome.failure_layer ?? 'failed') });
+    const layer = outcome.failure_layer ?? 'none';
+    this.latency.observe({ kind: monitor.kind, layer }, outcome.latency_ms / 1000);
+    this.probes.inc({ kind: monitor.kind, layer, outcome: outcome.ok ? 'up' : 'down' });
     const result: ProbeResult = {
       event_id: randomUUID(),
       tenant_id: monitor.tenant_id,
@@ -129,7 +140,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
     } catch (err) {
       // The next probe is only an interval away; an unpublished result is counted, not retried.
       // A result Kafka refused for good (its copy is in the DLQ) is counted apart.
-      this.probes.inc({ outcome: err instanceof ResultRefusedError ? 'publish_refused' : 'publish_failed' });
+      this.probes.inc({ kind: monitor.kind, layer, outcome: err instanceof ResultRefusedError ? 'publish_refused' : 'publish_failed' });
       this.logger.error(`could not publish probe result for monitor ${monitor.id}: ${(err as Error).message}`);
     }
     if (learned) await this.leases.learn(monitor.id, learned);

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Kafka } from 'kafkajs';
-import { Counter } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
 import { tenantProbeResultsTopic, tenantTopicPattern, topicNames } from '@tocsin/contracts';
-import { KafkaTopicsService, TransactionalBatchConsumer, type BatchConsumerOptions, type ConsumedBatch } from '@tocsin/kafka';
+import { KafkaTopicsService, TransactionalBatchConsumer, consumerLag, type BatchConsumerOptions, type ConsumedBatch } from '@tocsin/kafka';
 import { MetricsRegistry, PollingLoop, ReadinessRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { RecordProbeBatchCommand } from './commands/record-probe-batch.command';
@@ -32,6 +32,8 @@ export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicati
   private consumer: TransactionalBatchConsumer;
   private readonly options: BatchConsumerOptions;
   private readonly results: Counter<'outcome'>;
+  private readonly batchRecords: Histogram;
+  private readonly batchSeconds: Histogram;
   private readonly tenantTopics?: { readonly pattern: RegExp; readonly loop: PollingLoop; subscribed: ReadonlySet<string> };
 
   constructor(
@@ -52,6 +54,8 @@ export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicati
       ...(pattern ? { pattern } : {}),
       concurrency: config.TOCSIN_ROUTER_CONCURRENCY,
       maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
+      // One reporter for every consumer this app makes: a re-subscription keeps the series.
+      lag: consumerLag(metrics, ROUTER_GROUP(namespace)),
     };
     this.consumer = new TransactionalBatchConsumer(kafka, this.options);
     if (pattern) {
@@ -63,6 +67,18 @@ export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicati
       name: 'tocsin_router_probe_results_total',
       help: 'Probe results consumed by the router, by outcome',
       labelNames: ['outcome'],
+      registers: [metrics],
+    });
+    this.batchRecords = new Histogram({
+      name: 'tocsin_router_batch_records',
+      help: 'Records in each partition batch the router applied',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers: [metrics],
+    });
+    this.batchSeconds = new Histogram({
+      name: 'tocsin_router_batch_seconds',
+      help: 'Time to apply one partition batch, its transaction and offset included',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [metrics],
     });
   }
@@ -95,7 +111,10 @@ export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicati
   }
 
   private async onBatch(batch: ConsumedBatch): Promise<void> {
+    const timer = this.batchSeconds.startTimer();
     const outcome = await this.commandBus.execute(new RecordProbeBatchCommand(batch));
+    timer();
+    this.batchRecords.observe(batch.records.length);
     this.results.inc({ outcome: 'applied' }, outcome.applied);
     this.results.inc({ outcome: 'replayed' }, outcome.replayed);
     this.results.inc({ outcome: 'duplicate' }, outcome.duplicates);
