@@ -8,6 +8,7 @@ const { ROOT, say, ensureInstalled, ensureChromium } = require('../lib/setup');
 async function main() {
   ensureInstalled();
   ensureChromium();
+  require('../lib/tools').ensurePromtool();
   const { startInfra } = require('../lib/infra');
   const infra = await startInfra({ kafkaPort: 0 });
   let code = 1;
