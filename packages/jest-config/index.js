@@ -34,6 +34,9 @@ function preset(opts) {
         },
       ],
     },
+    // The OTLP exporter loads `http` with import(), which jest's CommonJS sandbox cannot run;
+    // compiled here, it becomes a require() as in any CommonJS build.
+    transformIgnorePatterns: ['/node_modules/(?!@opentelemetry/otlp-exporter-base/)'],
     moduleNameMapper: Object.fromEntries(
       sourcePackages().map((name) => [`^@tocsin/${name}$`, path.join(packagesDir, name, 'src/index.ts')]),
     ),

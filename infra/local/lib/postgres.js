@@ -98,8 +98,19 @@ async function startEmbedded() {
   }
   const { initdb, pg_ctl: pgCtl } = await embeddedBinaries();
   const user = serverUser();
+  // The state folder stays enterable (the key inside it is 0600); only the data folder is closed.
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true, mode: 0o755 });
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  if (user.uid !== undefined) fs.chownSync(dataDir, user.uid, user.gid);
+  if (user.uid !== undefined) {
+    fs.chownSync(dataDir, user.uid, user.gid);
+    const reach = spawnSync('test', ['-x', dataDir], user);
+    if (reach.status !== 0) {
+      throw new Error(
+        `the "postgres" user that runs the embedded Postgres cannot enter ${dataDir} (a folder above it is closed to it): ` +
+          'set TOCSIN_HOME to a folder it can reach, e.g. /var/lib/tocsin',
+      );
+    }
+  }
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     say(`creating the embedded Postgres cluster in ${dataDir}…`);
     // Trust on loopback, as a laptop's packaged Postgres does: the server listens on 127.0.0.1 only.

@@ -79,6 +79,12 @@ export const envSchema = z.object({
   TOCSIN_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(100),
   /** How many requests a key may make at once before the average applies. */
   TOCSIN_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
+  /** OTLP/HTTP base of a trace collector (`/v1/traces` is appended); unset, spans carry ids but are not exported. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** The full OTLP/HTTP traces URL, used as given; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  /** How long finished spans wait before they are exported in one request. */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(10).max(600_000).default(5_000),
 });
 
 export type TocsinConfig = z.output<typeof envSchema>;

@@ -52,4 +52,17 @@ export const HEADERS = {
   dlqSourceTopic: 'dlq-source-topic',
   dlqSourcePartition: 'dlq-source-partition',
   dlqSourceOffset: 'dlq-source-offset',
+  /** W3C trace context (optional on every topic): the span that produced the record. */
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
 } as const;
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+const ZEROS = /^0+$/;
+
+/** The trace id a W3C `traceparent` names, or undefined when there is none or it is malformed. */
+export function traceIdOf(traceparent: string | null | undefined): string | undefined {
+  const match = traceparent ? TRACEPARENT.exec(traceparent.trim()) : null;
+  if (!match || ZEROS.test(match[1]!) || ZEROS.test(match[2]!)) return undefined;
+  return match[1];
+}

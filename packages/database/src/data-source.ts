@@ -24,6 +24,7 @@ import { OutboxIsolation1764900000000 } from './migrations/1764900000000-outbox-
 import { SealedEndpointHeaders1765000000000 } from './migrations/1765000000000-sealed-endpoint-headers';
 import { IncidentEventsIndex1765000100000 } from './migrations/1765000100000-incident-events-index';
 import { DeliveryLeaseExpiries1765100000000 } from './migrations/1765100000000-delivery-lease-expiries';
+import { DeliveryTraceparent1765200000000 } from './migrations/1765200000000-delivery-traceparent';
 
 export const ENTITIES = [
   TenantEntity,
@@ -57,6 +58,7 @@ export const MIGRATIONS = [
   SealedEndpointHeaders1765000000000,
   IncidentEventsIndex1765000100000,
   DeliveryLeaseExpiries1765100000000,
+  DeliveryTraceparent1765200000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { DELIVERY_EVENTS, deliveryStreamId, type DeliveryCreatedData, type WebhookEventType } from '@tocsin/contracts';
+import { DELIVERY_EVENTS, deliveryStreamId, traceIdOf, type DeliveryCreatedData, type WebhookEventType } from '@tocsin/contracts';
 import type { NewEvent } from '@tocsin/event-store';
 import { DistinctValues } from './distinct-values';
 import { appendToStreams } from './stream-writes';
@@ -16,6 +16,8 @@ export interface NewDelivery {
   readonly body: object;
   /** Set when the endpoint is paused: the delivery is recorded as skipped, and redeliverable. */
   readonly skipReason?: string;
+  /** W3C traceparent of the span that made the delivery: its attempts are that span's children. */
+  readonly traceparent?: string | null;
 }
 
 /**
@@ -30,14 +32,14 @@ export async function enqueueDeliveries(manager: EntityManager, deliveries: read
   const bodies = new DistinctValues<object>();
   const rows: Array<{ id: string }> = await manager.query(
     `INSERT INTO deliveries (id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body, status,
-                             next_attempt_at, stream_version)
+                             next_attempt_at, stream_version, traceparent)
      SELECT id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, $2::jsonb -> b,
             CASE WHEN skipped THEN 'skipped' ELSE 'pending' END,
             CASE WHEN skipped THEN NULL ELSE clock_timestamp() END,
-            CASE WHEN skipped THEN 2 ELSE 1 END
+            CASE WHEN skipped THEN 2 ELSE 1 END, traceparent
      FROM jsonb_to_recordset($1::jsonb)
           AS t(id uuid, tenant_id uuid, endpoint_id uuid, alert_event_id uuid, event_type text, dedup_key text, sequence int,
-               b int, skipped bool)
+               b int, skipped bool, traceparent text)
      ON CONFLICT (id) DO NOTHING
      RETURNING id`,
     [
@@ -52,6 +54,7 @@ export async function enqueueDeliveries(manager: EntityManager, deliveries: read
           sequence: d.sequence,
           b: bodies.indexOf(d.body),
           skipped: d.skipReason !== undefined,
+          traceparent: d.traceparent ?? null,
         })),
       ),
       JSON.stringify(bodies.values),
@@ -78,9 +81,22 @@ export async function enqueueDeliveries(manager: EntityManager, deliveries: read
           streamId: deliveryStreamId(d.id),
           afterVersion: 0,
           events,
-          metadata: { tenant_id: d.tenantId, causation_id: d.alertEventId, correlation_id: d.dedupKey },
+          metadata: deliveryMetadata(d.tenantId, d.alertEventId, d.dedupKey, d.traceparent),
         };
       }),
   );
   return deliveries.filter((d) => created.has(d.id)).map((d) => d.id);
+}
+
+/**
+ * A delivery's events: caused by its alert, correlated by the trace that made it (the
+ * probe result's, through the router), or by the incident's dedup key when it has none.
+ */
+export function deliveryMetadata(tenantId: string, alertEventId: string, dedupKey: string, traceparent: string | null | undefined) {
+  return {
+    tenant_id: tenantId,
+    causation_id: alertEventId,
+    correlation_id: traceIdOf(traceparent) ?? dedupKey,
+    ...(traceparent ? { traceparent } : {}),
+  };
 }

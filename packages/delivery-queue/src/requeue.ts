@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { DELIVERY_EVENTS, deliveryStreamId, type RedeliveryRequestedData } from '@tocsin/contracts';
+import { deliveryMetadata } from './enqueue';
 import { appendToStreams } from './stream-writes';
 
 /** Statuses a delivery can be sent again from: it is finished, one way or another. */
@@ -20,7 +21,7 @@ export async function requeueDeliveries(
   statuses: readonly string[] = REDELIVERABLE_STATUSES,
 ): Promise<string[]> {
   if (ids.length === 0) return [];
-  const [rows]: [Array<{ id: string; stream_version: number; previous_status: string; attempts: number; dedup_key: string; alert_event_id: string }>, number] =
+  const [rows]: [Array<{ id: string; stream_version: number; previous_status: string; attempts: number; dedup_key: string; alert_event_id: string; traceparent: string | null }>, number] =
     await manager.query(
       `UPDATE deliveries d
        SET status = 'pending', next_attempt_at = clock_timestamp(), lease_until = NULL, schedule_offset = d.attempts, lease_expiries = 0,
@@ -28,7 +29,7 @@ export async function requeueDeliveries(
        FROM (SELECT id, status AS previous_status FROM deliveries
              WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = ANY($3::text[]) FOR UPDATE) prev
        WHERE d.id = prev.id
-       RETURNING d.id, d.stream_version, prev.previous_status, d.attempts, d.dedup_key, d.alert_event_id`,
+       RETURNING d.id, d.stream_version, prev.previous_status, d.attempts, d.dedup_key, d.alert_event_id, d.traceparent`,
       [tenantId, [...ids], [...statuses]],
     );
   await appendToStreams(
@@ -39,7 +40,7 @@ export async function requeueDeliveries(
         streamId: deliveryStreamId(r.id),
         afterVersion: r.stream_version - 1,
         events: [{ ...DELIVERY_EVENTS.RedeliveryRequested, data }],
-        metadata: { tenant_id: tenantId, causation_id: r.alert_event_id, correlation_id: r.dedup_key },
+        metadata: deliveryMetadata(tenantId, r.alert_event_id, r.dedup_key, r.traceparent),
       };
     }),
   );

@@ -5,6 +5,8 @@ import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type TocsinConfig } from '@tocsin/config';
 import { prepareDatabase } from '@tocsin/database';
 import { ReadinessRegistry } from './health';
+import { requestSpans } from './request-spans';
+import { Tracing } from './tracing';
 
 export interface ServiceDefinition {
   readonly name: string;
@@ -19,6 +21,8 @@ export async function createService(definition: ServiceDefinition, config: Tocsi
   if (config.TOCSIN_MIGRATE_ON_BOOT) await prepareDatabase(config.DATABASE_URL);
   const app = await NestFactory.create(definition.module(config) as never, { bufferLogs: true });
   app.useLogger(app.get(Logger));
+  // Before the request log and the routes, which then see the request's span.
+  app.use(requestSpans(app.get(Tracing)));
   app.get(ReadinessRegistry).register('database', async () => {
     await app.get(DataSource).query('SELECT 1');
     return true;

@@ -7,3 +7,5 @@ export * from './polling-loop';
 export * from './service-modules';
 export * from './secrets.module';
 export * from './metrics';
+export * from './tracing';
+export * from './request-spans';

@@ -2,6 +2,7 @@ import type { DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Options } from 'pino-http';
 import type { TocsinConfig } from '@tocsin/config';
+import { activeTraceIds } from './tracing';
 
 const REDACTED = '[redacted]';
 
@@ -42,9 +43,12 @@ export function requestLogOptions(config: Pick<TocsinConfig, 'LOG_LEVEL'>, servi
   return {
     level: config.LOG_LEVEL,
     base: { service },
+    // A line written inside a span (a probe, an incident transition, an attempt) names its trace.
+    mixin: activeTraceIds,
     autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
     redact: ['req.headers.authorization', 'req.headers["x-webhook-signature"]'],
-    serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) },
+    // `id` is the request's trace id (request-spans.ts), so a request's log lines and its trace meet.
+    serializers: { req: (req: { id?: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }) },
   };
 }
 

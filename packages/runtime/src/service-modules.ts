@@ -6,6 +6,7 @@ import { TocsinConfigModule } from './config.module';
 import { databaseModule } from './database';
 import { HealthModule } from './health';
 import { loggingModule } from './logging';
+import { TracingModule } from './tracing';
 
 /** The event store over the app's TypeORM connection, injectable everywhere. */
 @Global()
@@ -15,7 +16,14 @@ import { loggingModule } from './logging';
 })
 export class EventStoreModule {}
 
-/** What every app imports: its config, JSON logs, the database and event store, health and metrics. */
+/** What every app imports: its config, JSON logs, traces, the database and event store, health and metrics. */
 export function serviceModules(config: TocsinConfig, service: string): Array<DynamicModule | Type> {
-  return [TocsinConfigModule.forRoot(config), loggingModule(config, service), databaseModule(config), EventStoreModule, HealthModule];
+  return [
+    TocsinConfigModule.forRoot(config),
+    loggingModule(config, service),
+    TracingModule.forRoot(config, service),
+    databaseModule(config),
+    EventStoreModule,
+    HealthModule,
+  ];
 }

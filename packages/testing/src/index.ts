@@ -4,3 +4,4 @@ export * from './wait';
 export * from './webhook-receiver';
 export * from './stateless-mcp-server';
 export * from './app-process';
+export * from './otlp-receiver';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { TocsinConfig } from '@tocsin/config';
 import { cutText, HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
 import { Counter } from 'prom-client';
-import { MetricsRegistry, TOCSIN_CONFIG } from '@tocsin/runtime';
+import { MetricsRegistry, TOCSIN_CONFIG, traceHeaders } from '@tocsin/runtime';
 import { KafkaProducerService, RecordTooLargeError } from '@tocsin/kafka';
 import { TenantGuard, TenantId } from '../auth/guards';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
@@ -113,13 +113,15 @@ export class ProbeResultsController {
       );
     }
 
+    const trace = traceHeaders();
     try {
       await this.producer.send(
         this.producer.topics.probeResults,
         accepted.map((r) => ({
           key: monitorKey(tenantId, r.monitor_id),
           value: r,
-          headers: { [HEADERS.contentType]: 'application/json', [HEADERS.schema]: PROBE_RESULT_SCHEMA, [HEADERS.tenantId]: tenantId },
+          // The request's trace (the caller's traceparent, if it sent one) goes on with each result.
+          headers: { [HEADERS.contentType]: 'application/json', [HEADERS.schema]: PROBE_RESULT_SCHEMA, [HEADERS.tenantId]: tenantId, ...trace },
         })),
       );
     } catch (err) {

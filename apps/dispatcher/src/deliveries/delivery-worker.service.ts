@@ -13,7 +13,7 @@ import {
 import type { EndpointEntity } from '@tocsin/database';
 import { describeUnreadable, endpointHeaders, sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
 import { isDataError, type NewEvent } from '@tocsin/event-store';
-import { MetricsRegistry, PollingLoop, TOCSIN_CONFIG } from '@tocsin/runtime';
+import { MetricsRegistry, PollingLoop, SpanKind, SpanStatusCode, TOCSIN_CONFIG, Tracing } from '@tocsin/runtime';
 import { SecretBox, SecretsError } from '@tocsin/secrets';
 import { signWebhook } from '@tocsin/signing';
 import { EndpointHealthRecorder, type EndpointAttempt } from '../endpoints/endpoint-health.recorder';
@@ -102,6 +102,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     private readonly box: SecretBox,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
     metrics: MetricsRegistry,
+    private readonly tracing: Tracing,
   ) {
     this.client = new WebhookClient(config.TOCSIN_ALLOW_PRIVATE_URLS, config.TOCSIN_DISPATCH_CONCURRENCY, config.TOCSIN_ALLOWED_PRIVATE_CIDRS);
     this.loop = new PollingLoop(DeliveryWorker.name, config.TOCSIN_DISPATCH_POLL_MS, () => this.claimAndSend());
@@ -246,16 +247,35 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async attempt({ delivery, endpoint }: Claimed): Promise<void> {
+    // Each attempt is a span in the delivery's trace, which began with the probe result.
+    const span = this.tracing.startSpan('webhook attempt', {
+      parent: delivery.traceparent ? { traceparent: delivery.traceparent } : {},
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'tocsin.tenant_id': delivery.tenant_id,
+        'tocsin.endpoint_id': endpoint.id,
+        'tocsin.delivery_id': delivery.id,
+        'tocsin.event': delivery.event_type,
+        'tocsin.attempt': delivery.attempts,
+        'http.request.method': endpoint.method,
+      },
+    });
     const now = new Date();
     const body = JSON.stringify({ ...delivery.body, delivered_at: now.toISOString() });
     const request = this.prepare({ delivery, endpoint }, now, body);
     const response: WebhookResponse =
       'unreadable' in request
         ? { result: { kind: 'error', errorClass: 'secret_unreadable', message: request.unreadable }, durationMs: 0, snippet: null }
-        : await this.client.send({ url: endpoint.url, method: endpoint.method, timeoutMs: endpoint.timeout_ms, body, headers: request.headers });
+        : await this.tracing.withSpan(span, () =>
+            this.client.send({ url: endpoint.url, method: endpoint.method, timeoutMs: endpoint.timeout_ms, body, headers: request.headers }),
+          );
     const finishedAt = new Date();
     // The schedule counts from the latest redelivery, so a redelivered webhook gets its full set of retries.
     const verdict = judgeAttempt(response.result, delivery.attempts - delivery.schedule_offset, endpoint.retry_schedule_seconds, finishedAt);
+    span.setAttribute('tocsin.outcome', verdict.kind);
+    if (response.result.kind === 'response') span.setAttribute('http.response.status_code', response.result.status);
+    if (verdict.kind !== 'delivered') span.setStatus({ code: SpanStatusCode.ERROR, message: verdict.errorClass });
+    span.end(finishedAt);
     this.attempts.inc({ outcome: verdict.kind });
     this.latency.observe(response.durationMs / 1000);
     const [events, update] = outcomeEvents(delivery, verdict, response, Buffer.byteLength(body), finishedAt);

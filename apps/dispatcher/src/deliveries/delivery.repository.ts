@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DELIVERY_EVENTS, deliveryStreamId } from '@tocsin/contracts';
 import type { DeliveryEntity, DeliveryStatus, EndpointEntity } from '@tocsin/database';
-import { appendToStreams, type StreamAppend } from '@tocsin/delivery-queue';
+import { appendToStreams, deliveryMetadata, type StreamAppend } from '@tocsin/delivery-queue';
 import type { NewEvent } from '@tocsin/event-store';
 
 /** A delivery's next row state, written together with the events that lead to it. */
@@ -22,7 +22,17 @@ export interface DeliveryRecord {
 /** The columns of a delivery the worker needs to attempt it and record the outcome. */
 export type ClaimedDelivery = Pick<
   DeliveryEntity,
-  'id' | 'tenant_id' | 'endpoint_id' | 'alert_event_id' | 'event_type' | 'dedup_key' | 'body' | 'attempts' | 'schedule_offset' | 'stream_version'
+  | 'id'
+  | 'tenant_id'
+  | 'endpoint_id'
+  | 'alert_event_id'
+  | 'event_type'
+  | 'dedup_key'
+  | 'body'
+  | 'attempts'
+  | 'schedule_offset'
+  | 'stream_version'
+  | 'traceparent'
 >;
 
 /** Slack over the endpoint's own timeout before a lease is taken for a dead worker's. */
@@ -117,7 +127,7 @@ export class DeliveryRepository {
        FROM picked
        WHERE d.id = picked.id
        RETURNING d.id, d.tenant_id, d.endpoint_id, d.alert_event_id, d.event_type, d.dedup_key, d.body, d.attempts,
-                 d.schedule_offset, d.stream_version`,
+                 d.schedule_offset, d.stream_version, d.traceparent`,
       [limit, perEndpoint, LEASE_MARGIN_SECONDS, perTenant, [...inFlight.keys()], [...inFlight.values()]],
     );
     return result[0];
@@ -194,7 +204,10 @@ export class DeliveryRepository {
    * after MAX_LEASE_EXPIRIES is dead-lettered with the reason, so it never loops.
    */
   async reapExpiredLeases(manager: EntityManager): Promise<{ requeued: number; deadLettered: number }> {
-    const [rows]: [Array<{ id: string; tenant_id: string; dedup_key: string; alert_event_id: string; attempts: number; stream_version: number; dead: boolean }>, number] =
+    const [rows]: [
+      Array<{ id: string; tenant_id: string; dedup_key: string; alert_event_id: string; traceparent: string | null; attempts: number; stream_version: number; dead: boolean }>,
+      number,
+    ] =
       await manager.query(
         `UPDATE deliveries d
          SET lease_expiries = d.lease_expiries + 1,
@@ -205,7 +218,8 @@ export class DeliveryRepository {
              stream_version = d.stream_version + CASE WHEN d.lease_expiries + 1 >= $1 THEN 1 ELSE 0 END,
              lease_until = NULL, updated_at = clock_timestamp()
          WHERE d.status = 'in_flight' AND d.lease_until < now()
-         RETURNING d.id, d.tenant_id, d.dedup_key, d.alert_event_id, d.attempts, d.stream_version, d.status = 'dead_lettered' AS dead`,
+         RETURNING d.id, d.tenant_id, d.dedup_key, d.alert_event_id, d.traceparent, d.attempts, d.stream_version,
+                   d.status = 'dead_lettered' AS dead`,
         [MAX_LEASE_EXPIRIES, REAP_BACKOFF_SECONDS, LEASE_EXPIRED_REASON],
       );
     const dead = rows.filter((r) => r.dead);
@@ -235,11 +249,15 @@ export class DeliveryRepository {
   }
 }
 
-function deliveryAppend(delivery: Pick<ClaimedDelivery, 'id' | 'tenant_id' | 'dedup_key' | 'alert_event_id'>, afterVersion: number, events: readonly NewEvent[]): StreamAppend {
+function deliveryAppend(
+  delivery: Pick<ClaimedDelivery, 'id' | 'tenant_id' | 'dedup_key' | 'alert_event_id' | 'traceparent'>,
+  afterVersion: number,
+  events: readonly NewEvent[],
+): StreamAppend {
   return {
     streamId: deliveryStreamId(delivery.id),
     afterVersion,
     events,
-    metadata: { tenant_id: delivery.tenant_id, correlation_id: delivery.dedup_key, causation_id: delivery.alert_event_id },
+    metadata: deliveryMetadata(delivery.tenant_id, delivery.alert_event_id, delivery.dedup_key, delivery.traceparent),
   };
 }

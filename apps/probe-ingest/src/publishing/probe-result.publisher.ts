@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, type ProbeResult } from '@tocsin/contracts';
 import { deadLetter, dlqRecords, KafkaProducerService, type OutgoingRecord } from '@tocsin/kafka';
-import { MetricsRegistry } from '@tocsin/runtime';
+import { MetricsRegistry, traceHeaders } from '@tocsin/runtime';
 
 /** A result Kafka can never take (too large, refused as invalid); its copy went to the DLQ. */
 export class ResultRefusedError extends Error {
@@ -36,7 +36,7 @@ export class ProbeResultPublisher {
     this.deadLettered = dlqRecords(metrics);
   }
 
-  /** Resolves once Kafka acknowledged the record (acks=all, idempotent producer). */
+  /** Resolves once Kafka acknowledged the record (acks=all, idempotent producer); it carries the active span's trace. */
   publish(result: ProbeResult): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record: toRecord(result), resolve, reject });
@@ -94,6 +94,7 @@ function toRecord(result: ProbeResult): OutgoingRecord {
       [HEADERS.contentType]: 'application/json',
       [HEADERS.schema]: PROBE_RESULT_SCHEMA,
       [HEADERS.tenantId]: result.tenant_id,
+      ...traceHeaders(),
     },
   };
 }

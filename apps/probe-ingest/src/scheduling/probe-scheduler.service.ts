@@ -6,7 +6,7 @@ import type { TocsinConfig } from '@tocsin/config';
 import type { ProbeResult } from '@tocsin/contracts';
 import type { MonitorEntity } from '@tocsin/database';
 import { KafkaProducerService, KafkaTopicsService } from '@tocsin/kafka';
-import { MetricsRegistry, PollingLoop, ReadinessRegistry, sampledGauge, TOCSIN_CONFIG } from '@tocsin/runtime';
+import { MetricsRegistry, PollingLoop, ReadinessRegistry, sampledGauge, SpanKind, TOCSIN_CONFIG, Tracing, type Span } from '@tocsin/runtime';
 import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { ProberService } from '../probing/prober.service';
 import { ProbeResultPublisher, ResultRefusedError } from '../publishing/probe-result.publisher';
@@ -47,6 +47,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
     @Inject(TOCSIN_CONFIG) config: TocsinConfig,
     metrics: MetricsRegistry,
     private readonly box: SecretBox,
+    private readonly tracing: Tracing,
   ) {
     this.concurrency = config.TOCSIN_PROBE_CONCURRENCY;
     this.graceMs = config.TOCSIN_PROBE_LEASE_GRACE_MS;
@@ -116,7 +117,15 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  private async probeAndPublish(monitor: MonitorEntity): Promise<void> {
+  /** Each probe starts a trace; its result carries the trace to the router and on to every attempt. */
+  private probeAndPublish(monitor: MonitorEntity): Promise<void> {
+    const attributes = { 'tocsin.tenant_id': monitor.tenant_id, 'tocsin.monitor_id': monitor.id, 'tocsin.monitor.kind': monitor.kind };
+    return this.tracing.inSpan(`probe ${monitor.kind}`, { parent: {}, kind: SpanKind.CLIENT, attributes }, (span) =>
+      this.probeAndPublishIn(span, monitor),
+    );
+  }
+
+  private async probeAndPublishIn(span: Span, monitor: MonitorEntity): Promise<void> {
     const observedAt = new Date().toISOString();
     const probed = await this.prober.probe(monitor);
     if (!probed) {
@@ -125,6 +134,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnApplicationShut
     }
     const { outcome, learned } = probed;
     const layer = outcome.failure_layer ?? 'none';
+    span.setAttributes({ 'tocsin.probe.ok': outcome.ok, 'tocsin.probe.layer': layer });
     this.latency.observe({ kind: monitor.kind, layer }, outcome.latency_ms / 1000);
     this.probes.inc({ kind: monitor.kind, layer, outcome: outcome.ok ? 'up' : 'down' });
     const result: ProbeResult = {

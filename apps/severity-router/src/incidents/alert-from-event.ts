@@ -107,7 +107,8 @@ function incidentFields(d: IncidentOpenedData | IncidentResolvedData | IncidentE
   };
 }
 
-export function alertOutboxMessage(topic: string, alert: AlertEvent): OutboxMessage {
+/** The alert's record; `traceparent` (the transition's span, from its event's metadata) carries the trace on. */
+export function alertOutboxMessage(topic: string, alert: AlertEvent, traceparent?: unknown): OutboxMessage {
   return {
     topic,
     key: monitorKey(alert.tenant_id, alert.monitor_id),
@@ -117,6 +118,7 @@ export function alertOutboxMessage(topic: string, alert: AlertEvent): OutboxMess
       [HEADERS.schema]: ALERT_EVENT_SCHEMA,
       [HEADERS.tenantId]: alert.tenant_id,
       [HEADERS.eventId]: alert.event_id,
+      ...(typeof traceparent === 'string' ? { [HEADERS.traceparent]: traceparent } : {}),
     },
   };
 }

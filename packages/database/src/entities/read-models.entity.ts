@@ -46,6 +46,8 @@ export class DeliveryEntity {
   @Column('integer', { nullable: true }) last_http_status!: number | null;
   @Column('text', { nullable: true }) last_error!: string | null;
   @Column('integer') stream_version!: number;
+  /** W3C traceparent of the span that made the delivery (the router's, for an alert); null before tracing. */
+  @Column('text', { nullable: true }) traceparent!: string | null;
   @Column('timestamptz') created_at!: Date;
   @Column('timestamptz') updated_at!: Date;
 }

@@ -5,7 +5,7 @@ import type { TocsinConfig } from '@tocsin/config';
 import { ENDPOINT_EVENTS, type EndpointSecretRotatedData, type ReplayRequestedData } from '@tocsin/contracts';
 import type { EndpointEntity, PreviousSecret } from '@tocsin/database';
 import { enqueueDeliveries, REPLAYABLE_STATUSES, requeueDeliveries, testDelivery } from '@tocsin/delivery-queue';
-import { TOCSIN_CONFIG } from '@tocsin/runtime';
+import { TOCSIN_CONFIG, traceHeaders } from '@tocsin/runtime';
 import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { generateWebhookSecret } from '@tocsin/signing';
 import { refuse, type Outcome } from '../../common/result';
@@ -188,7 +188,8 @@ export class SendTestWebhookHandler implements ICommandHandler<SendTestWebhookCo
       if (endpoint.status === 'paused' || endpoint.status === 'disabled') {
         return { value: refuse(409, `endpoint ${endpointId} is ${endpoint.status}; resume it before sending a test`), events: [] };
       }
-      const delivery = testDelivery(endpoint, this.config.TOCSIN_DASHBOARD_URL);
+      // The test webhook's attempts continue the request's trace.
+      const delivery = { ...testDelivery(endpoint, this.config.TOCSIN_DASHBOARD_URL), traceparent: traceHeaders().traceparent ?? null };
       await enqueueDeliveries(manager, [delivery]);
       return { value: { ok: true, value: { delivery_id: delivery.id } }, events: [] };
     });

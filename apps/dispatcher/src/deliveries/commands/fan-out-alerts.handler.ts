@@ -2,11 +2,11 @@ import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
-import { alertEventSchema, describeIssues, parseWith, type AlertEvent } from '@tocsin/contracts';
+import { alertEventSchema, describeIssues, HEADERS, parseWith, type AlertEvent } from '@tocsin/contracts';
 import type { EndpointEntity } from '@tocsin/database';
 import { deliveryId, enqueueDeliveries, type NewDelivery } from '@tocsin/delivery-queue';
 import { freshRecords, markProcessedMany, storeOffset } from '@tocsin/event-store';
-import { TOCSIN_CONFIG } from '@tocsin/runtime';
+import { failSpan, SpanKind, TOCSIN_CONFIG, traceHeaders, Tracing, type Span } from '@tocsin/runtime';
 import { endpointMatches } from '../../endpoints/endpoint-matcher';
 import { webhookBody } from '../webhook-body';
 import { FanOutAlertsCommand, type FanOutOutcome } from './fan-out-alerts.command';
@@ -21,6 +21,7 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
   constructor(
     private readonly dataSource: DataSource,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
+    private readonly tracing: Tracing,
   ) {
     this.group = DISPATCHER_GROUP(config.TOCSIN_TOPIC_NAMESPACE);
   }
@@ -29,6 +30,8 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
   async execute({ batch }: FanOutAlertsCommand): Promise<FanOutOutcome> {
     const { topic, partition, records } = batch;
     const scope = { group: this.group, clusterId: batch.clusterId, topic, partition };
+    // A span per alert fanned out, under the router's; its deliveries' attempts go under it.
+    const spans: Span[] = [];
     return this.dataSource.transaction(async (manager) => {
       const { fresh, replayed: skipped, staleOffset } = await freshRecords(manager, scope, records, batch.highWatermark);
       if (staleOffset !== undefined) {
@@ -36,10 +39,12 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
       }
       let invalid = 0;
       const alerts: AlertEvent[] = [];
+      const headersOf = new Map<AlertEvent, Readonly<Record<string, string>>>();
       for (const record of fresh) {
         const parsed = parseAlert(record.value);
         if (parsed.ok) {
           alerts.push(parsed.value);
+          headersOf.set(parsed.value, record.headers);
         } else {
           // Alerts come only from the router's outbox; a bad one is a bug to see, not to retry forever.
           invalid++;
@@ -58,7 +63,9 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
       const deliveries: NewDelivery[] = [];
       for (const alert of todo) {
         const body = webhookBody(alert, this.config.TOCSIN_DASHBOARD_URL);
-        for (const endpoint of endpoints.filter((e) => endpointMatches(e, alert))) {
+        const matching = endpoints.filter((e) => endpointMatches(e, alert));
+        const traceparent = matching.length > 0 ? this.traceFanOut(alert, headersOf.get(alert)!, matching.length, spans) : undefined;
+        for (const endpoint of matching) {
           deliveries.push({
             id: deliveryId(alert.event_id, endpoint.id),
             tenantId: alert.tenant_id,
@@ -68,6 +75,7 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
             dedupKey: alert.dedup_key,
             sequence: alert.sequence,
             body,
+            traceparent: traceparent ?? null,
             ...(endpoint.status === 'paused' ? { skipReason: 'endpoint paused' } : {}),
           });
         }
@@ -76,7 +84,22 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
       const last = records.at(-1);
       if (last) await storeOffset(manager, scope, BigInt(last.offset) + 1n, staleOffset !== undefined);
       return { created: created.length, replayed: skipped + (alerts.length - todo.length), invalid };
+    }).catch((err: unknown) => {
+      for (const span of spans) failSpan(span, err);
+      throw err;
+    }).finally(() => {
+      for (const span of spans) span.end();
     });
+  }
+
+  private traceFanOut(alert: AlertEvent, headers: Readonly<Record<string, string>>, endpoints: number, spans: Span[]): string | undefined {
+    const span = this.tracing.startSpan('fan out alert', {
+      parent: headers,
+      kind: SpanKind.CONSUMER,
+      attributes: { 'tocsin.tenant_id': alert.tenant_id, 'tocsin.event': alert.event, 'tocsin.dedup_key': alert.dedup_key, 'tocsin.endpoints': endpoints },
+    });
+    spans.push(span);
+    return traceHeaders(span)[HEADERS.traceparent];
   }
 }
 

@@ -2,7 +2,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
-import { monitorStreamId, storableText, tenantOfTopic, topicNames } from '@tocsin/contracts';
+import { HEADERS, monitorStreamId, storableText, tenantOfTopic, topicNames, traceIdOf } from '@tocsin/contracts';
 import {
   enqueueOutbox,
   EventStore,
@@ -13,7 +13,7 @@ import {
   type StreamAppend,
 } from '@tocsin/event-store';
 import { deadLetter, type ConsumedBatch, type ConsumedRecord } from '@tocsin/kafka';
-import { TOCSIN_CONFIG } from '@tocsin/runtime';
+import { failSpan, SpanKind, TOCSIN_CONFIG, traceHeaders, Tracing, type Span } from '@tocsin/runtime';
 import { alertFromEvent, alertOutboxMessage } from '../../incidents/alert-from-event';
 import { IncidentChanged } from '../../incidents/incident-changed.event';
 import { recordProbe, type MonitorEvent, type MonitorSettings, type MonitorState } from '../../monitors/monitor.aggregate';
@@ -27,7 +27,7 @@ interface Working {
   readonly baseVersion: number;
   readonly initial: MonitorState;
   state: MonitorState;
-  pending: Array<{ event: MonitorEvent; causationId: string }>;
+  pending: Array<{ event: MonitorEvent; causationId: string; traceparent: string | undefined }>;
 }
 
 export class StreamConflictError extends Error {
@@ -76,6 +76,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     private readonly monitors: MonitorRepository,
     private readonly eventBus: EventBus,
     @Inject(TOCSIN_CONFIG) config: TocsinConfig,
+    private readonly tracing: Tracing,
   ) {
     this.group = ROUTER_GROUP(config.TOCSIN_TOPIC_NAMESPACE);
     this.topics = topicNames(config.TOCSIN_TOPIC_NAMESPACE);
@@ -125,6 +126,8 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     if (records.length === 0) return NO_OUTCOME;
     const scope = { group: this.group, clusterId: batch.clusterId, topic: batch.topic, partition: batch.partition };
     const committed: IncidentChanged[] = [];
+    // A span per record that changed something; they end when the transaction does.
+    const spans: Span[] = [];
     const outcome = await this.dataSource.transaction(async (manager) => {
       committed.length = 0;
       const { fresh, replayed, staleOffset } = await freshRecords(manager, scope, records, batch.highWatermark);
@@ -133,13 +136,18 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
       }
       let result: Omit<BatchOutcome, 'replayed'>;
       if (deadLetterReason === undefined) {
-        result = await this.applyRecords(manager, batch, fresh, committed);
+        result = await this.applyRecords(manager, batch, fresh, committed, spans);
       } else {
         await enqueueOutbox(manager, fresh.map((record) => this.deadLetter(batch, record, deadLetterReason)));
         result = { ...NO_OUTCOME, rejected: fresh.length };
       }
       await storeOffset(manager, scope, BigInt(records.at(-1)!.offset) + 1n, staleOffset !== undefined);
       return { ...result, replayed };
+    }).catch((err: unknown) => {
+      for (const span of spans) failSpan(span, err);
+      throw err;
+    }).finally(() => {
+      for (const span of spans) span.end();
     });
     changed.push(...committed);
     return outcome;
@@ -150,6 +158,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     batch: ConsumedBatch,
     fresh: readonly ConsumedRecord[],
     changed: IncidentChanged[],
+    spans: Span[],
   ): Promise<Omit<BatchOutcome, 'replayed'>> {
     const outbox: OutboxMessage[] = [];
     let applied = 0;
@@ -191,7 +200,8 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
         continue;
       }
       monitor.state = decision.state;
-      for (const event of decision.events) monitor.pending.push({ event, causationId: probe.event_id });
+      const traceparent = decision.events.length > 0 ? this.traceTransition(record, probe.tenant_id, probe.monitor_id, decision.events, spans) : undefined;
+      for (const event of decision.events) monitor.pending.push({ event, causationId: probe.event_id, traceparent });
       applied++;
     }
 
@@ -207,7 +217,9 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
           tenant_id: tenantId,
           monitor_id: monitorId,
           causation_id: p.causationId,
-          correlation_id: p.causationId,
+          // The probe result's trace, from the probe to every attempt of the alert it makes.
+          correlation_id: traceIdOf(p.traceparent) ?? p.causationId,
+          ...(p.traceparent ? { traceparent: p.traceparent } : {}),
         })),
       });
     }
@@ -221,7 +233,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
       const monitorId = String(stored.metadata.monitor_id);
       const alert = alertFromEvent(stored, tenantId, monitorId);
       if (alert) {
-        outbox.push(alertOutboxMessage(this.topics.alerts, alert));
+        outbox.push(alertOutboxMessage(this.topics.alerts, alert, stored.metadata.traceparent));
         changed.push(new IncidentChanged(alert));
         alerts++;
       }
@@ -232,6 +244,21 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     );
     await enqueueOutbox(manager, outbox);
     return { applied, duplicates, rejected, alerts };
+  }
+
+  /**
+   * A span for a record whose result changed a monitor (rare: healthy results make none),
+   * the child of the record's own `traceparent` (the probe, the push request, or a
+   * producer's span), or a new trace for a record that carries none.
+   */
+  private traceTransition(record: ConsumedRecord, tenantId: string, monitorId: string, events: readonly MonitorEvent[], spans: Span[]): string | undefined {
+    const span = this.tracing.startSpan('route probe result', {
+      parent: record.headers,
+      kind: SpanKind.CONSUMER,
+      attributes: { 'tocsin.tenant_id': tenantId, 'tocsin.monitor_id': monitorId, 'tocsin.events': events.map((e) => e.type).join(',') },
+    });
+    spans.push(span);
+    return traceHeaders(span)[HEADERS.traceparent];
   }
 
   private deadLetter(batch: ConsumedBatch, record: ConsumedRecord, reason: string): OutboxMessage {
