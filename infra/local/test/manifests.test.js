@@ -42,7 +42,7 @@ const NAMESPACE = 'tocsin';
 const APPS = {
   api: { port: 8080, consumer: false, secretKeys: ['DATABASE_URL', 'TOCSIN_ADMIN_TOKEN', 'TOCSIN_ENCRYPTION_KEY'] },
   'probe-ingest': {
-    port: 8081, consumer: false, singleton: true, internet: true, secretKeys: ['DATABASE_URL', 'TOCSIN_ENCRYPTION_KEY'],
+    port: 8081, consumer: false, leases: true, internet: true, secretKeys: ['DATABASE_URL', 'TOCSIN_ENCRYPTION_KEY'],
   },
   'severity-router': { port: 8082, consumer: true, secretKeys: ['DATABASE_URL'] },
   dispatcher: { port: 8083, consumer: true, internet: true, secretKeys: ['DATABASE_URL', 'TOCSIN_ENCRYPTION_KEY'] },
@@ -83,8 +83,8 @@ const VARIANTS = {
   },
   production: {
     dir: path.join(K8S_DIR, 'overlays', 'production'),
-    replicas: { api: 2, 'probe-ingest': 1, 'severity-router': 3, dispatcher: 3 },
-    autoscaled: ['api', 'severity-router', 'dispatcher'], networkPolicies: true, migrations: 'init', privateUrls: false, logLevel: 'info',
+    replicas: { api: 2, 'probe-ingest': 2, 'severity-router': 3, dispatcher: 3 },
+    autoscaled: ['api', 'probe-ingest', 'severity-router', 'dispatcher'], networkPolicies: true, migrations: 'init', privateUrls: false, logLevel: 'info',
   },
 };
 const VARIANT_NAMES = Object.keys(VARIANTS);
@@ -760,14 +760,11 @@ describe.each(VARIANT_NAMES)('%s', (variant) => {
       expect(k.hpaFor(app).length).toBe(spec.autoscaled.includes(app) ? 1 : 0);
     });
 
-    if (appSpec.singleton) {
-      test('runs as exactly one replica with the Recreate strategy, no autoscaler and no PodDisruptionBudget (scheduler not sharded)', () => {
+    if (appSpec.leases) {
+      test('rolls out with a surge pod beside the old one (replicas share monitors through leases) and scales on CPU alone', () => {
         const d = k.deployment(app);
-        expect(d.spec.replicas).toBe(1);
-        expect(d.spec.strategy.type).toBe('Recreate');
-        expect(k.hpaFor(app)).toEqual([]);
-        expect(k.pdbsFor(app)).toEqual([]);
-        expect(fs.readFileSync(path.join(BASE_DIR, `${app}.yaml`), 'utf8')).toMatch(/ONE REPLICA/);
+        expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+        for (const hpa of k.hpaFor(app)) expect(hpa.spec.metrics.map((m) => m.type)).toEqual(['Resource']);
       });
     }
 
@@ -1039,9 +1036,6 @@ describe('compose.yaml', () => {
     });
   });
 
-  test('probe-ingest is kept at one instance (scheduler not sharded)', () => {
-    expect(services()['probe-ingest'].scale).toBe(1);
-  });
 });
 
 describe('images: compose and Kubernetes run the same images', () => {
