@@ -457,7 +457,7 @@ export const MULTI_SHARD_QUERIES: readonly MultiShardQuery[] = [
        FROM picked
        WHERE d.id = picked.id
        RETURNING d.id, d.tenant_id, d.endpoint_id, d.alert_event_id, d.event_type, d.dedup_key, d.body, d.attempts,
-                 d.schedule_offset, d.stream_version`,
+                 d.schedule_offset, d.stream_version, d.traceparent`,
     unscoped: ['deliveries', 'endpoint_stats', 'endpoints'],
     why: 'cross-tenant',
     params: (f) => [100, 4, 5, 64, [f.tenantA], [1]],
@@ -476,7 +476,8 @@ export const MULTI_SHARD_QUERIES: readonly MultiShardQuery[] = [
              stream_version = d.stream_version + CASE WHEN d.lease_expiries + 1 >= $1 THEN 1 ELSE 0 END,
              lease_until = NULL, updated_at = clock_timestamp()
          WHERE d.status = 'in_flight' AND d.lease_until < now()
-         RETURNING d.id, d.tenant_id, d.dedup_key, d.alert_event_id, d.attempts, d.stream_version, d.status = 'dead_lettered' AS dead`,
+         RETURNING d.id, d.tenant_id, d.dedup_key, d.alert_event_id, d.traceparent, d.attempts, d.stream_version,
+                   d.status = 'dead_lettered' AS dead`,
     unscoped: ['deliveries'],
     why: 'cross-tenant',
     params: () => [3, 5, 'lease_expired_repeatedly'],
@@ -622,14 +623,14 @@ export const MULTI_SHARD_QUERIES: readonly MultiShardQuery[] = [
     fn: 'enqueueDeliveries (once per fan-out batch)',
     origin: 'verbatim',
     sql: `INSERT INTO deliveries (id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body, status,
-                             next_attempt_at, stream_version)
+                             next_attempt_at, stream_version, traceparent)
      SELECT id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, $2::jsonb -> b,
             CASE WHEN skipped THEN 'skipped' ELSE 'pending' END,
             CASE WHEN skipped THEN NULL ELSE clock_timestamp() END,
-            CASE WHEN skipped THEN 2 ELSE 1 END
+            CASE WHEN skipped THEN 2 ELSE 1 END, traceparent
      FROM jsonb_to_recordset($1::jsonb)
           AS t(id uuid, tenant_id uuid, endpoint_id uuid, alert_event_id uuid, event_type text, dedup_key text, sequence int,
-               b int, skipped bool)
+               b int, skipped bool, traceparent text)
      ON CONFLICT (id) DO NOTHING
      RETURNING id`,
     // Conflicts on the delivery id alone.

@@ -97,6 +97,5 @@ export function deliveryMetadata(tenantId: string, alertEventId: string, dedupKe
     tenant_id: tenantId,
     causation_id: alertEventId,
     correlation_id: traceIdOf(traceparent) ?? dedupKey,
-    ...(traceparent ? { traceparent } : {}),
   };
 }

@@ -16,7 +16,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator, type IdGenerator } from '@opentelemetry/sdk-trace-base';
 import type { TocsinConfig } from '@tocsin/config';
 
 export { SpanKind, SpanStatusCode, type Span };
@@ -58,6 +58,27 @@ export interface SpanOptions {
   readonly parent?: TraceCarrier;
   readonly kind?: SpanKind;
   readonly attributes?: Attributes;
+  /**
+   * The trace id a root span takes (32 hex digits) when `parent` carries none: derived from
+   * the work's own id, a replay of that work lands in the same trace.
+   */
+  readonly rootTraceId?: string;
+}
+
+/** Random ids, except a root trace id the next startSpan asked for (startSpan is synchronous). */
+class ChosenRootIds implements IdGenerator {
+  private readonly random = new RandomIdGenerator();
+  next: string | undefined;
+
+  generateTraceId(): string {
+    const chosen = this.next;
+    this.next = undefined;
+    return chosen ?? this.random.generateTraceId();
+  }
+
+  generateSpanId(): string {
+    return this.random.generateSpanId();
+  }
 }
 
 /**
@@ -69,6 +90,7 @@ export interface SpanOptions {
 export class Tracing implements OnApplicationShutdown {
   private readonly provider: BasicTracerProvider;
   private readonly tracer: Tracer;
+  private readonly ids = new ChosenRootIds();
   /** The OTLP/HTTP URL spans are sent to, or undefined when they are not exported. */
   readonly exportUrl: string | undefined;
 
@@ -76,6 +98,7 @@ export class Tracing implements OnApplicationShutdown {
     ensureContextManager();
     this.exportUrl = tracesUrl(config);
     this.provider = new BasicTracerProvider({
+      idGenerator: this.ids,
       resource: resourceFromAttributes({ 'service.name': `tocsin-${service}`, 'service.namespace': 'tocsin' }),
       spanProcessors: this.exportUrl
         ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: this.exportUrl }), { scheduledDelayMillis: config.OTEL_BSP_SCHEDULE_DELAY })]
@@ -86,7 +109,12 @@ export class Tracing implements OnApplicationShutdown {
 
   startSpan(name: string, options: SpanOptions = {}): Span {
     const parent = options.parent === undefined ? context.active() : propagator.extract(ROOT_CONTEXT, options.parent, getter);
-    return this.tracer.startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}) }, parent);
+    this.ids.next = options.rootTraceId;
+    try {
+      return this.tracer.startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}) }, parent);
+    } finally {
+      this.ids.next = undefined;
+    }
   }
 
   /** Runs `fn` with `span` active: spans started and records produced inside are its children. */

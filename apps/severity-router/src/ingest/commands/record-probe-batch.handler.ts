@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
-import { HEADERS, monitorStreamId, storableText, tenantOfTopic, topicNames, traceIdOf } from '@tocsin/contracts';
+import { HEADERS, monitorStreamId, storableText, tenantOfTopic, topicNames, traceIdOf, type ProbeResult } from '@tocsin/contracts';
 import {
   enqueueOutbox,
   EventStore,
@@ -161,6 +162,8 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     spans: Span[],
   ): Promise<Omit<BatchOutcome, 'replayed'>> {
     const outbox: OutboxMessage[] = [];
+    /** The transition span of each result that made events, for the alerts those events make. */
+    const traceOf = new Map<string, string>();
     let applied = 0;
     let duplicates = 0;
     let rejected = 0;
@@ -200,7 +203,8 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
         continue;
       }
       monitor.state = decision.state;
-      const traceparent = decision.events.length > 0 ? this.traceTransition(record, probe.tenant_id, probe.monitor_id, decision.events, spans) : undefined;
+      const traceparent = decision.events.length > 0 ? this.traceTransition(record, probe, decision.events, spans) : undefined;
+      if (traceparent) traceOf.set(probe.event_id, traceparent);
       for (const event of decision.events) monitor.pending.push({ event, causationId: probe.event_id, traceparent });
       applied++;
     }
@@ -219,7 +223,6 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
           causation_id: p.causationId,
           // The probe result's trace, from the probe to every attempt of the alert it makes.
           correlation_id: traceIdOf(p.traceparent) ?? p.causationId,
-          ...(p.traceparent ? { traceparent: p.traceparent } : {}),
         })),
       });
     }
@@ -233,7 +236,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
       const monitorId = String(stored.metadata.monitor_id);
       const alert = alertFromEvent(stored, tenantId, monitorId);
       if (alert) {
-        outbox.push(alertOutboxMessage(this.topics.alerts, alert, stored.metadata.traceparent));
+        outbox.push(alertOutboxMessage(this.topics.alerts, alert, traceOf.get(String(stored.metadata.causation_id))));
         changed.push(new IncidentChanged(alert));
         alerts++;
       }
@@ -251,11 +254,18 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
    * the child of the record's own `traceparent` (the probe, the push request, or a
    * producer's span), or a new trace for a record that carries none.
    */
-  private traceTransition(record: ConsumedRecord, tenantId: string, monitorId: string, events: readonly MonitorEvent[], spans: Span[]): string | undefined {
+  private traceTransition(record: ConsumedRecord, probe: ProbeResult, events: readonly MonitorEvent[], spans: Span[]): string | undefined {
     const span = this.tracing.startSpan('route probe result', {
       parent: record.headers,
+      // A record without trace context starts a trace named after its result, so a replay
+      // after a crash gives its events the same correlation id (the fold stays deterministic).
+      rootTraceId: createHash('sha256').update(`trace:${probe.event_id}`).digest('hex').slice(0, 32),
       kind: SpanKind.CONSUMER,
-      attributes: { 'tocsin.tenant_id': tenantId, 'tocsin.monitor_id': monitorId, 'tocsin.events': events.map((e) => e.type).join(',') },
+      attributes: {
+        'tocsin.tenant_id': probe.tenant_id,
+        'tocsin.monitor_id': probe.monitor_id,
+        'tocsin.events': events.map((e) => e.type).join(','),
+      },
     });
     spans.push(span);
     return traceHeaders(span)[HEADERS.traceparent];
