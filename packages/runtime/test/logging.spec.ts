@@ -1,29 +1,20 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
+import type { Server } from 'node:http';
 import pinoHttp from 'pino-http';
 import { redactUrl, requestLogOptions } from '../src/logging';
+import { jsonLines, listen } from './json-log';
 
 describe('the request log', () => {
-  const lines: Array<Record<string, unknown>> = [];
+  const { lines, sink } = jsonLines();
   let server: Server;
   let base: string;
 
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
     const log = pinoHttp(requestLogOptions({ LOG_LEVEL: 'info' }, 'test'), sink);
-    server = createServer((req, res) => {
+    ({ server, base } = await listen((req, res) => {
       log(req, res);
       res.statusCode = 202;
       res.end('{}');
-    });
-    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }));
   });
 
   afterAll(async () => {

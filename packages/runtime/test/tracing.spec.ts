@@ -1,11 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
+import type { Server } from 'node:http';
 import pinoHttp from 'pino-http';
 import { traceIdOf } from '@tocsin/contracts';
 import { requestLogOptions } from '../src/logging';
 import { requestSpans } from '../src/request-spans';
 import { traceHeaders, tracesUrl, Tracing } from '../src/tracing';
+import { jsonLines, listen } from './json-log';
 
 const config = { OTEL_BSP_SCHEDULE_DELAY: 100 };
 
@@ -43,21 +42,15 @@ describe('trace context', () => {
 });
 
 describe('request spans and the logs', () => {
-  const lines: Array<Record<string, unknown>> = [];
+  const { lines, sink } = jsonLines();
   let server: Server;
   let base: string;
   let seen: Record<string, string> = {};
 
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
     const log = pinoHttp(requestLogOptions({ LOG_LEVEL: 'info' }, 'test'), sink);
     const spans = requestSpans(new Tracing(config, 'test'));
-    server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    ({ server, base } = await listen((req, res) => {
       spans(req, res, () => {
         log(req, res);
         seen = traceHeaders();
@@ -65,9 +58,7 @@ describe('request spans and the logs', () => {
         res.statusCode = 202;
         res.end('{}');
       });
-    });
-    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }));
   });
 
   afterAll(async () => {
