@@ -11,9 +11,11 @@ const ALERTS = 100;
 /**
  * The dispatcher as a real process, killed with SIGKILL while a thousand deliveries are
  * queued or in flight, then started again: every delivery arrives, and none is recorded
- * delivered unless the receiver answered that very attempt with a 2xx.
+ * delivered unless the receiver answered that very attempt with a 2xx. Then stopped with
+ * SIGTERM under the same load: it drains (exit 0, no lease left, every answered attempt
+ * recorded), and after a restart no webhook was answered 2xx twice.
  */
-describe('a dispatcher killed with SIGKILL', () => {
+describe('a dispatcher killed with SIGKILL, or stopped with SIGTERM', () => {
   let stack: Stack;
   let receiver: WebhookReceiver;
   let alerts: AlertProducer;
@@ -113,6 +115,54 @@ describe('a dispatcher killed with SIGKILL', () => {
       expect(succeeded.rows).toHaveLength(total);
       const unproven = succeeded.rows.filter((r) => !answered2xx.has(`${r.stream_id.slice('delivery-'.length)}#${r.attempt}`));
       expect(unproven).toEqual([]);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('stopped with SIGTERM under load, it finishes and records what it holds, exits 0, and nothing is sent twice', async () => {
+    const { client: api, tenantId } = await ApiClient.tenant(stack.apiUrl, 'drain');
+    for (let i = 0; i < ENDPOINTS; i++) {
+      expect((await api.post('/v1/endpoints', { name: `d${i}`, url: receiver.url, timeout_ms: 5000, retry_schedule_seconds: [0, 1, 1, 1, 1, 1, 1, 1] })).status).toBe(201);
+    }
+    const db = new Client({ connectionString: stack.config.DATABASE_URL });
+    await db.connect();
+    try {
+      const total = ENDPOINTS * ALERTS;
+      const ofTenant = `FROM deliveries WHERE tenant_id = '${tenantId}'`;
+      const before = receiver.received.length;
+      await alerts.send(...Array.from({ length: ALERTS }, () => downtimeStarted(tenantId)));
+      await waitFor(() => receiver.received.length - before >= 150, { timeoutMs: 60_000, description: 'deliveries under way' });
+      const running = dispatcher!;
+      const exited = new Promise<number | null>((resolve) => running.once('exit', (code) => resolve(code)));
+      const signalledAt = Date.now();
+      running.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(30_000);
+
+      // Nothing left to a lease: every attempt it started was finished and recorded.
+      expect(await count(db, `SELECT count(*) ${ofTenant} AND status = 'in_flight'`)).toBe(0);
+      const recorded = await db.query<{ key: string }>(
+        `SELECT substr(stream_id, length('delivery-') + 1) || '#' || (data->>'attempt') AS key
+         FROM events WHERE type = 'AttemptSucceeded' AND stream_id IN (SELECT 'delivery-' || id ${ofTenant})`,
+      );
+      const recordedKeys = new Set(recorded.rows.map((r) => r.key));
+      const ids = new Set((await db.query<{ id: string }>(`SELECT id ${ofTenant}`)).rows.map((r) => r.id));
+      const answeredHere = [...answered2xx].filter((key) => ids.has(key.split('#')[0]!));
+      expect(answeredHere.filter((key) => !recordedKeys.has(key))).toEqual([]);
+      expect(await count(db, `SELECT count(*) ${ofTenant} AND status = 'delivered'`)).toBeLessThan(total);
+
+      dispatcher = startDispatcher();
+      await waitFor(async () => (await count(db, `SELECT count(*) ${ofTenant} AND status = 'delivered'`)) === total, {
+        timeoutMs: 90_000,
+        intervalMs: 200,
+        description: 'every delivery delivered after the restart',
+      });
+      // A drained stop hands nothing back to be sent again: each webhook got one 2xx.
+      const twice = new Map<string, number>();
+      for (const key of [...answered2xx].filter((k) => ids.has(k.split('#')[0]!))) twice.set(key.split('#')[0]!, (twice.get(key.split('#')[0]!) ?? 0) + 1);
+      expect([...twice].filter(([, n]) => n > 1)).toEqual([]);
+      expect(twice.size).toBe(total);
     } finally {
       await db.end();
     }

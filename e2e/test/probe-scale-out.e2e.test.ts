@@ -111,7 +111,19 @@ describe('probe-ingest scaled out over two processes', () => {
     const endedAt = Date.now();
     // Results of the last slot may still be on their way.
     await waitFor(() => tap.results.some((r) => Date.parse(r.observed_at) >= endedAt), { description: 'results drained' });
+    // A SIGTERM mid-run drains: the probes in flight finish and publish, every lease is
+    // handed back (none left to expire), and the process exits 0.
+    const bExited = new Promise<number | null>((resolve) => b.once('exit', (code) => resolve(code)));
     b.kill('SIGTERM');
+    expect(await bExited).toBe(0);
+    const leases = new Client({ connectionString: stack.database.url });
+    await leases.connect();
+    try {
+      const held = await leases.query<{ n: number }>('SELECT count(*)::int AS n FROM probe_leases WHERE owner IS NOT NULL OR lease_until IS NOT NULL');
+      expect(held.rows[0]!.n).toBe(0);
+    } finally {
+      await leases.end();
+    }
 
     let counted = 0;
     const problems: string[] = [];

@@ -79,6 +79,11 @@ export const envSchema = z.object({
   TOCSIN_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(100),
   /** How many requests a key may make at once before the average applies. */
   TOCSIN_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
+  /**
+   * On SIGTERM (or SIGINT) an app stops taking work, finishes or hands back what it holds,
+   * and exits 0; past this it exits 1 (keep it inside the pod's grace period, less preStop).
+   */
+  TOCSIN_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** OTLP/HTTP base of a trace collector (`/v1/traces` is appended); unset, spans carry ids but are not exported. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** The full OTLP/HTTP traces URL, used as given; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */

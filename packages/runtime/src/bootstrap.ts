@@ -28,7 +28,6 @@ export async function createService(definition: ServiceDefinition, config: Tocsi
     return true;
   });
   definition.configure?.(app, config);
-  app.enableShutdownHooks();
   return app;
 }
 
@@ -46,7 +45,7 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   }
   try {
     const app = await createService(definition, config);
-    process.once('SIGTERM', () => app.get(ReadinessRegistry).startDraining());
+    drainOnSignals(app, definition.name, config.TOCSIN_SHUTDOWN_TIMEOUT_MS);
     await app.listen(config.PORT ?? definition.defaultPort, process.env.HOST ?? '0.0.0.0');
     app.get(Logger).log(`${definition.name} listening on ${await app.getUrl()}`);
   } catch (err) {
@@ -56,4 +55,43 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     );
     process.exit(1);
   }
+}
+
+/**
+ * SIGTERM or SIGINT: readiness goes false first (the Service stops sending traffic), then the
+ * app closes: loops and consumers stop taking work, in-flight probes, batches and attempts
+ * finish and are recorded, leases are released, producers and pools close. Exit 0 when that
+ * is done, 1 if it took longer than `timeoutMs` or failed; a second signal exits at once.
+ */
+function drainOnSignals(app: INestApplication, name: string, timeoutMs: number): void {
+  let draining = false;
+  const drain = (signal: NodeJS.Signals) => {
+    const logger = app.get(Logger);
+    if (draining) {
+      logger.warn(`${name}: ${signal} again while draining; exiting now`);
+      process.exit(1);
+    }
+    draining = true;
+    app.get(ReadinessRegistry).startDraining();
+    logger.log(`${name}: ${signal}, draining (readiness false), at most ${timeoutMs} ms`);
+    const startedAt = Date.now();
+    const deadline = setTimeout(() => {
+      logger.error(`${name}: still draining after ${timeoutMs} ms (TOCSIN_SHUTDOWN_TIMEOUT_MS); exiting with work unfinished`);
+      process.exit(1);
+    }, timeoutMs);
+    deadline.unref();
+    app.close().then(
+      () => {
+        clearTimeout(deadline);
+        logger.log(`${name}: drained in ${Date.now() - startedAt} ms`);
+        process.exit(0);
+      },
+      (err: Error) => {
+        logger.error(`${name}: draining failed: ${err.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', drain);
+  process.on('SIGINT', drain);
 }
