@@ -135,6 +135,11 @@ export class Tracing implements OnApplicationShutdown {
     }
   }
 
+  /** Spans that end with one piece of work (a transaction), started while it runs. */
+  group(): SpanGroup {
+    return new SpanGroup(this);
+  }
+
   /** Flushes what is waiting to be exported (tests, and a drain before exit). */
   async flush(): Promise<void> {
     await this.provider.forceFlush();
@@ -142,6 +147,34 @@ export class Tracing implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.provider.shutdown();
+  }
+}
+
+/**
+ * Spans opened for the items of one transaction (a router batch, a fan-out): each is marked
+ * failed if the work fails, and all end when it settles.
+ */
+export class SpanGroup {
+  private readonly spans: Span[] = [];
+
+  constructor(private readonly tracing: Tracing) {}
+
+  /** Starts a span in the group; answers the `traceparent` that makes it the parent of what the item produces. */
+  start(name: string, options: SpanOptions): string | undefined {
+    const span = this.tracing.startSpan(name, options);
+    this.spans.push(span);
+    return traceHeaders(span).traceparent;
+  }
+
+  async endWith<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      for (const span of this.spans) failSpan(span, err);
+      throw err;
+    } finally {
+      for (const span of this.spans) span.end();
+    }
   }
 }
 

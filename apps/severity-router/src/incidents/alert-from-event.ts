@@ -107,8 +107,8 @@ function incidentFields(d: IncidentOpenedData | IncidentResolvedData | IncidentE
   };
 }
 
-/** The alert's record; `traceparent` (the transition's span, from its event's metadata) carries the trace on. */
-export function alertOutboxMessage(topic: string, alert: AlertEvent, traceparent?: unknown): OutboxMessage {
+/** The alert's record; `traceparent` (the transition's span) carries the trace on to the dispatcher. */
+export function alertOutboxMessage(topic: string, alert: AlertEvent, traceparent?: string): OutboxMessage {
   return {
     topic,
     key: monitorKey(alert.tenant_id, alert.monitor_id),
@@ -118,7 +118,7 @@ export function alertOutboxMessage(topic: string, alert: AlertEvent, traceparent
       [HEADERS.schema]: ALERT_EVENT_SCHEMA,
       [HEADERS.tenantId]: alert.tenant_id,
       [HEADERS.eventId]: alert.event_id,
-      ...(typeof traceparent === 'string' ? { [HEADERS.traceparent]: traceparent } : {}),
+      ...(traceparent ? { [HEADERS.traceparent]: traceparent } : {}),
     },
   };
 }

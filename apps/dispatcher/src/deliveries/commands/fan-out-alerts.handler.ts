@@ -2,11 +2,11 @@ import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
-import { alertEventSchema, describeIssues, HEADERS, parseWith, type AlertEvent } from '@tocsin/contracts';
+import { alertEventSchema, describeIssues, parseWith, type AlertEvent } from '@tocsin/contracts';
 import type { EndpointEntity } from '@tocsin/database';
 import { deliveryId, enqueueDeliveries, type NewDelivery } from '@tocsin/delivery-queue';
 import { freshRecords, markProcessedMany, storeOffset } from '@tocsin/event-store';
-import { failSpan, SpanKind, TOCSIN_CONFIG, traceHeaders, Tracing, type Span } from '@tocsin/runtime';
+import { SpanKind, TOCSIN_CONFIG, Tracing, type SpanGroup } from '@tocsin/runtime';
 import { endpointMatches } from '../../endpoints/endpoint-matcher';
 import { webhookBody } from '../webhook-body';
 import { FanOutAlertsCommand, type FanOutOutcome } from './fan-out-alerts.command';
@@ -31,8 +31,8 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
     const { topic, partition, records } = batch;
     const scope = { group: this.group, clusterId: batch.clusterId, topic, partition };
     // A span per alert fanned out, under the router's; its deliveries' attempts go under it.
-    const spans: Span[] = [];
-    return this.dataSource.transaction(async (manager) => {
+    const spans = this.tracing.group();
+    return spans.endWith(this.dataSource.transaction(async (manager) => {
       const { fresh, replayed: skipped, staleOffset } = await freshRecords(manager, scope, records, batch.highWatermark);
       if (staleOffset !== undefined) {
         this.logger.warn(`${topic}[${partition}]: stored offset ${staleOffset} is past the end (${batch.highWatermark}); the topic was re-created, starting over`);
@@ -84,22 +84,15 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
       const last = records.at(-1);
       if (last) await storeOffset(manager, scope, BigInt(last.offset) + 1n, staleOffset !== undefined);
       return { created: created.length, replayed: skipped + (alerts.length - todo.length), invalid };
-    }).catch((err: unknown) => {
-      for (const span of spans) failSpan(span, err);
-      throw err;
-    }).finally(() => {
-      for (const span of spans) span.end();
-    });
+    }));
   }
 
-  private traceFanOut(alert: AlertEvent, headers: Readonly<Record<string, string>>, endpoints: number, spans: Span[]): string | undefined {
-    const span = this.tracing.startSpan('fan out alert', {
+  private traceFanOut(alert: AlertEvent, headers: Readonly<Record<string, string>>, endpoints: number, spans: SpanGroup): string | undefined {
+    return spans.start('fan out alert', {
       parent: headers,
       kind: SpanKind.CONSUMER,
       attributes: { 'tocsin.tenant_id': alert.tenant_id, 'tocsin.event': alert.event, 'tocsin.dedup_key': alert.dedup_key, 'tocsin.endpoints': endpoints },
     });
-    spans.push(span);
-    return traceHeaders(span)[HEADERS.traceparent];
   }
 }
 

@@ -3,7 +3,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
-import { HEADERS, monitorStreamId, storableText, tenantOfTopic, topicNames, traceIdOf, type ProbeResult } from '@tocsin/contracts';
+import { monitorStreamId, storableText, tenantOfTopic, topicNames, traceIdOf, type ProbeResult } from '@tocsin/contracts';
 import {
   enqueueOutbox,
   EventStore,
@@ -14,7 +14,7 @@ import {
   type StreamAppend,
 } from '@tocsin/event-store';
 import { deadLetter, type ConsumedBatch, type ConsumedRecord } from '@tocsin/kafka';
-import { failSpan, SpanKind, TOCSIN_CONFIG, traceHeaders, Tracing, type Span } from '@tocsin/runtime';
+import { SpanKind, TOCSIN_CONFIG, Tracing, type SpanGroup } from '@tocsin/runtime';
 import { alertFromEvent, alertOutboxMessage } from '../../incidents/alert-from-event';
 import { IncidentChanged } from '../../incidents/incident-changed.event';
 import { recordProbe, type MonitorEvent, type MonitorSettings, type MonitorState } from '../../monitors/monitor.aggregate';
@@ -128,8 +128,8 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     const scope = { group: this.group, clusterId: batch.clusterId, topic: batch.topic, partition: batch.partition };
     const committed: IncidentChanged[] = [];
     // A span per record that changed something; they end when the transaction does.
-    const spans: Span[] = [];
-    const outcome = await this.dataSource.transaction(async (manager) => {
+    const spans = this.tracing.group();
+    const outcome = await spans.endWith(this.dataSource.transaction(async (manager) => {
       committed.length = 0;
       const { fresh, replayed, staleOffset } = await freshRecords(manager, scope, records, batch.highWatermark);
       if (staleOffset !== undefined) {
@@ -144,12 +144,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
       }
       await storeOffset(manager, scope, BigInt(records.at(-1)!.offset) + 1n, staleOffset !== undefined);
       return { ...result, replayed };
-    }).catch((err: unknown) => {
-      for (const span of spans) failSpan(span, err);
-      throw err;
-    }).finally(() => {
-      for (const span of spans) span.end();
-    });
+    }));
     changed.push(...committed);
     return outcome;
   }
@@ -159,7 +154,7 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
     batch: ConsumedBatch,
     fresh: readonly ConsumedRecord[],
     changed: IncidentChanged[],
-    spans: Span[],
+    spans: SpanGroup,
   ): Promise<Omit<BatchOutcome, 'replayed'>> {
     const outbox: OutboxMessage[] = [];
     /** The transition span of each result that made events, for the alerts those events make. */
@@ -254,8 +249,8 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
    * the child of the record's own `traceparent` (the probe, the push request, or a
    * producer's span), or a new trace for a record that carries none.
    */
-  private traceTransition(record: ConsumedRecord, probe: ProbeResult, events: readonly MonitorEvent[], spans: Span[]): string | undefined {
-    const span = this.tracing.startSpan('route probe result', {
+  private traceTransition(record: ConsumedRecord, probe: ProbeResult, events: readonly MonitorEvent[], spans: SpanGroup): string | undefined {
+    return spans.start('route probe result', {
       parent: record.headers,
       // A record without trace context starts a trace named after its result, so a replay
       // after a crash gives its events the same correlation id (the fold stays deterministic).
@@ -267,8 +262,6 @@ export class RecordProbeBatchHandler implements ICommandHandler<RecordProbeBatch
         'tocsin.events': events.map((e) => e.type).join(','),
       },
     });
-    spans.push(span);
-    return traceHeaders(span)[HEADERS.traceparent];
   }
 
   private deadLetter(batch: ConsumedBatch, record: ConsumedRecord, reason: string): OutboxMessage {
