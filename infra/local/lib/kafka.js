@@ -203,15 +203,20 @@ allow.everyone.if.no.acl.found=false
 `;
 }
 
-function serverProperties({ port, controllerPort, logDirs, saslPort }) {
+// With `client`, one more plaintext listener on client.port that the broker advertises as
+// client.advertisedPort: clients that bootstrap there reach the broker through whatever
+// listens on that port (a fault-injecting proxy), while the broker's own traffic does not.
+function serverProperties({ port, controllerPort, logDirs, saslPort, client }) {
   const sasl = saslPort ? `,SASL://127.0.0.1:${saslPort}` : '';
+  const listen = client ? `,CLIENT://127.0.0.1:${client.port}` : '';
+  const advertised = client ? `,CLIENT://127.0.0.1:${client.advertisedPort}` : '';
   return `# Written by infra/local/lib/kafka.js for a throwaway single-node KRaft broker.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${controllerPort}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${sasl}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port}${sasl}
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${saslPort ? ',SASL:SASL_PLAINTEXT' : ''}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${sasl}${listen}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}${sasl}${advertised}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${saslPort ? ',SASL:SASL_PLAINTEXT' : ''}${client ? ',CLIENT:PLAINTEXT' : ''}
 inter.broker.listener.name=PLAINTEXT
 ${saslProperties(saslPort)}
 controller.listener.names=CONTROLLER
@@ -309,9 +314,12 @@ function exitsWithin(exited, ms) {
  * Refuses to start if a broker already answers on the port: reuse it via KAFKA_BROKERS instead.
  * `sasl: { users: [{ name, password }] }` adds a SASL_PLAINTEXT listener (SCRAM-SHA-256 and
  * -512, those users' credentials written at format time) with ACLs enforced; the result's
- * `saslBrokers` is its address.
+ * `saslBrokers` is its address. `client: { port, advertisedPort }` adds the listener
+ * serverProperties describes; the result's `clientBrokers` is its advertised address.
+ * `down({ signal })` stops the broker and keeps its data (SIGTERM waits for a clean stop,
+ * SIGKILL is a crash); `up()` starts it again on the same data and ports.
  */
-async function startKafka({ cacheDir = DEFAULT_CACHE_DIR, port = 9092, log = noop, startTimeoutMs = START_TIMEOUT_MS, sasl } = {}) {
+async function startKafka({ cacheDir = DEFAULT_CACHE_DIR, port = 9092, log = noop, startTimeoutMs = START_TIMEOUT_MS, sasl, client } = {}) {
   const brokers = `127.0.0.1:${port}`;
   if (await canConnect(port)) {
     const existing = await describeIfKafka(brokers);
@@ -334,7 +342,7 @@ async function startKafka({ cacheDir = DEFAULT_CACHE_DIR, port = 9092, log = noo
   const logFile = path.join(dataDir, 'broker.log');
   const log4jFile = path.join(dataDir, 'log4j2.properties');
   const formatLog4jFile = path.join(dataDir, 'log4j2-format.properties');
-  await fsp.writeFile(propsFile, serverProperties({ port, controllerPort, saslPort, logDirs: path.join(dataDir, 'kraft') }));
+  await fsp.writeFile(propsFile, serverProperties({ port, controllerPort, saslPort, client, logDirs: path.join(dataDir, 'kraft') }));
   await fsp.writeFile(log4jFile, log4j2Properties('INFO'));
   await fsp.writeFile(formatLog4jFile, log4j2Properties('WARN'));
 
@@ -350,69 +358,105 @@ async function startKafka({ cacheDir = DEFAULT_CACHE_DIR, port = 9092, log = noo
     ...(sasl?.users ?? []).flatMap(({ name, password }) => ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${name},password=${password}]`]))]);
   if (format.error) throw new Error(`Formatting Kafka storage in ${dataDir} failed:\n${tail(format.output)}`);
 
-  log(`Starting Kafka ${kafkaVersion} on ${brokers} (log: ${logFile})`);
-  const [cmd, ...args] = [
-    ...(await parentDeathPrefix()),
-    java, '-Xms128m', '-Xmx512m', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true',
-    `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath, 'kafka.Kafka', propsFile,
-  ];
-  const out = fs.openSync(logFile, 'a');
-  const child = spawn(cmd, args, { stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  let exitInfo = null;
-  const exited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => resolve((exitInfo = { code, signal })));
-    // A failed spawn emits 'error' and never 'exit'.
-    child.once('error', (error) => resolve((exitInfo = { code: null, signal: null, error })));
-  });
-  await fsp.writeFile(instanceFile, JSON.stringify({ ...instance, brokerPid: child.pid }, null, 2));
-
+  const prefix = await parentDeathPrefix();
   // If this process exits without calling stop(), the JVM must not outlive it.
-  const onExit = () => child.kill('SIGTERM');
+  let child;
+  const onExit = () => child?.kill('SIGTERM');
   process.once('exit', onExit);
 
+  /** One JVM on the formatted data; resolves once it answers, or throws with its log's tail. */
+  const launch = async () => {
+    log(`Starting Kafka ${kafkaVersion} on ${brokers} (log: ${logFile})`);
+    const [cmd, ...args] = [
+      ...prefix,
+      java, '-Xms128m', '-Xmx512m', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath, 'kafka.Kafka', propsFile,
+    ];
+    const out = fs.openSync(logFile, 'a');
+    const jvm = spawn(cmd, args, { stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    const proc = { child: jvm, exitInfo: null };
+    proc.exited = new Promise((resolve) => {
+      jvm.once('exit', (code, signal) => resolve((proc.exitInfo = { code, signal })));
+      // A failed spawn emits 'error' and never 'exit'.
+      jvm.once('error', (error) => resolve((proc.exitInfo = { code: null, signal: null, error })));
+    });
+    child = jvm;
+    await fsp.writeFile(instanceFile, JSON.stringify({ ...instance, brokerPid: jvm.pid }, null, 2));
+    const started = Date.now();
+    const deadline = started + startTimeoutMs;
+    try {
+      for (;;) {
+        if (proc.exitInfo) {
+          const { code, signal, error } = proc.exitInfo;
+          throw new Error(`Kafka exited during startup (${error ? error.message : `code ${code}, signal ${signal}`}). Last lines of ${logFile}:\n${await tailFile(logFile)}`);
+        }
+        if (await describeIfKafka(brokers, 1000)) {
+          await warmUpCoordinators(brokers, deadline);
+          break;
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`Kafka did not answer on ${brokers} within ${startTimeoutMs / 1000}s. Last lines of ${logFile}:\n${await tailFile(logFile)}`);
+        }
+        await sleep(250);
+      }
+    } catch (e) {
+      // Keep the data dir: its broker.log is what the error points at.
+      jvm.kill('SIGKILL');
+      await proc.exited;
+      throw e;
+    }
+    log(`Kafka ready on ${brokers} after ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return proc;
+  };
+
+  /** Ends the running JVM; true when it stopped cleanly. */
+  const halt = async (current, signal = 'SIGTERM') => {
+    if (current.exitInfo) return true;
+    current.child.kill(signal);
+    if (signal === 'SIGKILL' || (await exitsWithin(current.exited, STOP_TIMEOUT_MS))) {
+      await current.exited;
+      return signal !== 'SIGKILL';
+    }
+    log(`Kafka did not stop within ${STOP_TIMEOUT_MS / 1000}s; killing it (data kept in ${dataDir})`);
+    current.child.kill('SIGKILL');
+    await current.exited;
+    return false;
+  };
+
+  let current;
+  try {
+    current = await launch();
+  } catch (e) {
+    process.removeListener('exit', onExit);
+    throw e;
+  }
   let stopping;
   const stop = () => (stopping ??= (async () => {
     process.removeListener('exit', onExit);
-    let clean = true;
-    if (!exitInfo) {
-      child.kill('SIGTERM');
-      if (!(await exitsWithin(exited, STOP_TIMEOUT_MS))) {
-        clean = false;
-        log(`Kafka did not stop within ${STOP_TIMEOUT_MS / 1000}s; killing it (data kept in ${dataDir})`);
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
-    if (clean) await fsp.rm(dataDir, { recursive: true, force: true });
+    if (await halt(current)) await fsp.rm(dataDir, { recursive: true, force: true });
   })());
-
-  const started = Date.now();
-  const deadline = started + startTimeoutMs;
-  try {
-    for (;;) {
-      if (exitInfo) {
-        const { code, signal, error } = exitInfo;
-        throw new Error(`Kafka exited during startup (${error ? error.message : `code ${code}, signal ${signal}`}). Last lines of ${logFile}:\n${await tailFile(logFile)}`);
-      }
-      if (await describeIfKafka(brokers, 1000)) {
-        await warmUpCoordinators(brokers, deadline);
-        break;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`Kafka did not answer on ${brokers} within ${startTimeoutMs / 1000}s. Last lines of ${logFile}:\n${await tailFile(logFile)}`);
-      }
-      await sleep(250);
-    }
-  } catch (e) {
-    // Keep the data dir: its broker.log is what the error points at.
-    process.removeListener('exit', onExit);
-    child.kill('SIGKILL');
-    await exited;
-    throw e;
-  }
-  log(`Kafka ready on ${brokers} after ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  return { brokers, ...(saslPort ? { saslBrokers: `127.0.0.1:${saslPort}` } : {}), stop, dataDir, logFile, exited };
+  const down = async ({ signal = 'SIGTERM' } = {}) => {
+    log(`Stopping Kafka on ${brokers} with ${signal}`);
+    await halt(current, signal);
+  };
+  const up = async () => {
+    if (!current.exitInfo) return;
+    current = await launch();
+  };
+  return {
+    brokers,
+    ...(saslPort ? { saslBrokers: `127.0.0.1:${saslPort}` } : {}),
+    ...(client ? { clientBrokers: `127.0.0.1:${client.advertisedPort}` } : {}),
+    stop,
+    down,
+    up,
+    dataDir,
+    logFile,
+    get exited() {
+      return current.exited;
+    },
+  };
 }
 
 /** Stops brokers that startKafka runs under cacheDir (all, or only the one on `port`); returns how many. */

@@ -96,10 +96,22 @@ async function startEmbedded() {
     say(`Postgres: the embedded server already running on 127.0.0.1:${port} (${dataDir})`);
     return { url, stop: async () => {} };
   }
-  const { initdb, pg_ctl: pgCtl } = await embeddedBinaries();
-  const user = serverUser();
   // The state folder stays enterable (the key inside it is 0600); only the data folder is closed.
   fs.mkdirSync(path.dirname(dataDir), { recursive: true, mode: 0o755 });
+  const server = await embeddedServer({ dataDir, port });
+  say(`Postgres: embedded (nothing answers on 127.0.0.1:${localPort()}), data in ${dataDir}, on 127.0.0.1:${port}`);
+  return { url, stop: () => server.stop() };
+}
+
+/**
+ * A Postgres server of the embedded binaries on dataDir (initialised when empty), started
+ * with pg_ctl on 127.0.0.1:port. Its caller owns it: stop() is a fast shutdown; restart()
+ * a fast shutdown and start; crash() SIGKILLs the postmaster and starts it again, so the
+ * server goes through crash recovery.
+ */
+async function embeddedServer({ dataDir, port }) {
+  const { initdb, pg_ctl: pgCtl } = await embeddedBinaries();
+  const user = serverUser();
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (user.uid !== undefined) {
     fs.chownSync(dataDir, user.uid, user.gid);
@@ -116,14 +128,37 @@ async function startEmbedded() {
     // Trust on loopback, as a laptop's packaged Postgres does: the server listens on 127.0.0.1 only.
     runAs(user, initdb, ['--pgdata', dataDir, '--username', 'postgres', '--auth', 'trust', '--encoding', 'UTF8', '--locale', 'C'], 'initdb');
   }
+  const url = `postgres://postgres@127.0.0.1:${port}/tocsin`;
   const logFile = path.join(dataDir, 'server.log');
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c max_connections=200 -k ${dataDir}`;
-  runAs(user, pgCtl, ['start', '--pgdata', dataDir, '--wait', '--timeout', '60', '--log', logFile, '--options', options], `start (log: ${logFile})`);
-  await requireConnectable(url, `See ${logFile}.`);
-  say(`Postgres: embedded (nothing answers on 127.0.0.1:${localPort()}), data in ${dataDir}, on 127.0.0.1:${port}`);
+  const start = async () => {
+    runAs(user, pgCtl, ['start', '--pgdata', dataDir, '--wait', '--timeout', '60', '--log', logFile, '--options', options], `start (log: ${logFile})`);
+    await requireConnectable(url, `See ${logFile}.`);
+  };
+  const stop = async () => runAs(user, pgCtl, ['stop', '--pgdata', dataDir, '--mode', 'fast', '--wait'], 'stop');
+  await start();
   return {
     url,
-    stop: async () => runAs(user, pgCtl, ['stop', '--pgdata', dataDir, '--mode', 'fast', '--wait'], 'stop'),
+    stop,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    crash: async () => {
+      const pid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGKILL');
+      // Its backends notice the postmaster gone and exit; until they have, a start is refused
+      // ("pre-existing shared memory block is still in use"), so it is tried again.
+      for (let attempt = 1; ; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        try {
+          await start();
+          return;
+        } catch (err) {
+          if (attempt >= 50) throw err;
+        }
+      }
+    },
   };
 }
 
@@ -143,4 +178,4 @@ async function resolvePostgres() {
   return startEmbedded();
 }
 
-module.exports = { resolvePostgres, portAnswers };
+module.exports = { resolvePostgres, portAnswers, embeddedServer };
