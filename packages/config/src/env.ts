@@ -20,6 +20,12 @@ export const envSchema = z.object({
     .default('127.0.0.1:9092')
     .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean)),
   KAFKA_CLIENT_ID: z.string().default('tocsin'),
+  /**
+   * How long a consumer group waits for a member that stopped heartbeating before it hands
+   * that member's partitions on: after a crash or a broker restart, alerts wait this long.
+   * The broker must allow it (group.min/max.session.timeout.ms: 6 s to 30 min by default).
+   */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(1_800_000).default(10_000),
   TOCSIN_TOPIC_NAMESPACE: z.string().regex(/^[a-zA-Z0-9._-]*$/).default(''),
   TOCSIN_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
   TOCSIN_ADMIN_TOKEN: z.string().min(16).optional(),

@@ -31,6 +31,12 @@ export interface BatchConsumerOptions {
   readonly maxBytesPerPartition?: number;
   /** Told the partitions this member owns and what is left of each after every batch. */
   readonly lag?: LagReporter;
+  /**
+   * How long the group waits for a member that stopped heartbeating (kafkajs sessionTimeout);
+   * default 10 s. A consumer that crashed or lost its broker rejoins as a new member, and its
+   * partitions wait this long for the old one to be declared gone.
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 /** A record's headers as text, in a plain loop: this runs for every record consumed. */
@@ -79,6 +85,9 @@ export class TransactionalBatchConsumer {
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      // A third of the session or less, as Kafka advises, and often enough to notice a rebalance early.
+      heartbeatInterval: Math.min(1_000, Math.floor((this.options.sessionTimeoutMs ?? 10_000) / 3)),
       ...(this.options.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.options.maxBytesPerPartition }),
     });
     this.consumer = consumer;

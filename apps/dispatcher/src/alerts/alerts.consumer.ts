@@ -28,6 +28,7 @@ export class AlertsConsumer implements OnApplicationBootstrap, OnApplicationShut
       groupId,
       topic: topicNames(config.TOCSIN_TOPIC_NAMESPACE).alerts,
       lag: consumerLag(metrics, groupId),
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     });
     readiness.register('alerts-consumer', () => this.consumer.joined);
   }

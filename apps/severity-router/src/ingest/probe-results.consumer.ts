@@ -54,6 +54,7 @@ export class ProbeResultsConsumer implements OnApplicationBootstrap, OnApplicati
       ...(pattern ? { pattern } : {}),
       concurrency: config.TOCSIN_ROUTER_CONCURRENCY,
       maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
       // One reporter for every consumer this app makes: a re-subscription keeps the series.
       lag: consumerLag(metrics, ROUTER_GROUP(namespace)),
     };
