@@ -168,10 +168,11 @@ describe('chaos: kill, restart and break things under load, and count', () => {
 
   /**
    * One scenario: load on fresh monitors, the fault, then a canary incident timed from the
-   * moment the fault cleared to its page at every endpoint (the recovery time), the load
-   * stopped at a cycle's end, the pipeline let go quiet, and everything counted.
+   * moment the repair began (the fault calls `repairing()`: a restart issued, a broker
+   * started, a receiver back) to its page at every endpoint, which is the recovery time;
+   * then the load stopped at a cycle's end, the pipeline let go quiet, and everything counted.
    */
-  const scenario = async (name: string, fault: () => Promise<void>): Promise<Ledger> => {
+  const scenario = async (name: string, fault: (repairing: () => void) => Promise<void>): Promise<Ledger> => {
     const prefix = `s${++scenarioNo}`;
     const driven = [...(await load.monitors(tenants.a, `${prefix}-a`, PER_TENANT)), ...(await load.monitors(tenants.b, `${prefix}-b`, PER_TENANT))];
     const [canary] = await load.monitors(tenants.a, `${prefix}-canary`, { push: 0, kafka: 1 });
@@ -180,12 +181,13 @@ describe('chaos: kill, restart and break things under load, and count', () => {
     load.start(driven);
     await sleep(WARM_MS);
     downTargets.add(prefix);
-    await fault();
+    let repairStarted = 0;
+    await fault(() => (repairStarted = Date.now()));
     const cleared = Date.now();
     let recoveryMs = 0;
     await load.cycle(canary!, async () => {
       await waitFor(pagedAtEvery(canary!), { timeoutMs: 120_000, intervalMs: 20, description: `the canary paged after "${name}"` });
-      recoveryMs = Date.now() - cleared;
+      recoveryMs = Date.now() - (repairStarted || cleared);
     });
     await sleep(Math.max(0, cleared + PROBED_TAIL_MS - Date.now()));
     downTargets.delete(prefix);
@@ -233,9 +235,10 @@ describe('chaos: kill, restart and break things under load, and count', () => {
     expect(l.incidentsExpected).toBeGreaterThan(0);
   };
 
-  const restartAfterKill = (name: AppName) => async () => {
+  const restartAfterKill = (name: AppName) => async (repairing: () => void) => {
     await world.apps[name].kill();
     await sleep(1_000);
+    repairing();
     await world.apps[name].start();
   };
 
@@ -247,9 +250,10 @@ describe('chaos: kill, restart and break things under load, and count', () => {
 
   it('the broker stopped and started again', async () => {
     expectClean(
-      await scenario('broker stopped, restarted', async () => {
+      await scenario('broker stopped, restarted', async (repairing) => {
         await world.broker.down({ signal: 'SIGTERM' });
         await sleep(HOLD_MS);
+        repairing();
         await world.broker.up();
       }),
     );
@@ -257,9 +261,10 @@ describe('chaos: kill, restart and break things under load, and count', () => {
 
   it('the broker killed -9 and started again', async () => {
     expectClean(
-      await scenario('broker kill -9, restarted', async () => {
+      await scenario('broker kill -9, restarted', async (repairing) => {
         await world.broker.down({ signal: 'SIGKILL' });
         await sleep(HOLD_MS);
+        repairing();
         await world.broker.up();
       }),
     );
@@ -267,9 +272,10 @@ describe('chaos: kill, restart and break things under load, and count', () => {
 
   it('Postgres restarted, and Postgres crashed (kill -9 of the postmaster, crash recovery)', async () => {
     expectClean(
-      await scenario('Postgres restart, then crash', async () => {
+      await scenario('Postgres restart, then crash', async (repairing) => {
         await world.postgres.restart();
         await sleep(HOLD_MS / 2);
+        repairing();
         await world.postgres.crash();
       }),
     );
@@ -277,9 +283,10 @@ describe('chaos: kill, restart and break things under load, and count', () => {
 
   it('a receiver down for several retry intervals, then back', async () => {
     expectClean(
-      await scenario('receiver down', async () => {
+      await scenario('receiver down', async (repairing) => {
         receivers.a1.down = true;
         await sleep(HOLD_MS * 2);
+        repairing();
         receivers.a1.down = false;
       }),
     );
@@ -287,12 +294,13 @@ describe('chaos: kill, restart and break things under load, and count', () => {
 
   it('delay, retransmission stalls, resets and a black hole between the apps and the broker', async () => {
     expectClean(
-      await scenario('network faults to the broker', async () => {
+      await scenario('network faults to the broker', async (repairing) => {
         world.proxy.set({ delayMs: 60, jitterMs: 40, stallRate: 0.05, stallMs: 300, resetRate: 0.002 });
         await sleep(HOLD_MS);
         world.proxy.set({ blackhole: true });
         world.proxy.resetAll();
         await sleep(HOLD_MS / 2);
+        repairing();
         world.proxy.set({});
       }),
     );
@@ -300,7 +308,8 @@ describe('chaos: kill, restart and break things under load, and count', () => {
 
   it('a rolling restart with SIGTERM: each app drains (exit 0 in the grace period, nothing held) and nothing is lost or doubled', async () => {
     const exits: string[] = [];
-    const ledger = await scenario('rolling SIGTERM of every app', async () => {
+    const ledger = await scenario('rolling SIGTERM of every app', async (repairing) => {
+      repairing();
       for (const name of ['probe-ingest', 'severity-router', 'dispatcher', 'api'] as const) {
         const { code, ms } = await world.apps[name].terminate();
         exits.push(`${name} exit ${code} in ${ms} ms`);
@@ -322,8 +331,10 @@ describe('chaos: kill, restart and break things under load, and count', () => {
 
   it('all at once: every app, the broker and Postgres killed -9 together', async () => {
     expectClean(
-      await scenario('everything killed -9 together', async () => {
+      await scenario('everything killed -9 together', async (repairing) => {
+        // crash() starts Postgres again at once; the broker and the apps follow.
         await Promise.all([...APP_NAMES.map((name) => world.apps[name].kill()), world.broker.down({ signal: 'SIGKILL' }), world.postgres.crash()]);
+        repairing();
         await world.broker.up();
         for (const name of APP_NAMES) await world.apps[name].start();
       }),
