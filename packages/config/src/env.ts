@@ -32,6 +32,8 @@ export const envSchema = z.object({
   TOCSIN_ALLOW_PRIVATE_URLS: bool.default(false),
   TOCSIN_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(30),
   TOCSIN_DASHBOARD_URL: z.url().default('http://127.0.0.1:8080'),
+  /** Where `pagerduty` endpoints send their events (PagerDuty's Events API v2); a stand-in's address in tests. */
+  PAGERDUTY_EVENTS_URL: z.url({ protocol: /^https?$/ }).default('https://events.pagerduty.com/v2/enqueue'),
   TOCSIN_MIGRATE_ON_BOOT: bool.default(true),
   TOCSIN_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(512),
   /** Attempts in flight to one endpoint at a time; one slow endpoint holds only these. */

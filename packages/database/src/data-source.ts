@@ -25,6 +25,7 @@ import { SealedEndpointHeaders1765000000000 } from './migrations/1765000000000-s
 import { IncidentEventsIndex1765000100000 } from './migrations/1765000100000-incident-events-index';
 import { DeliveryLeaseExpiries1765100000000 } from './migrations/1765100000000-delivery-lease-expiries';
 import { DeliveryTraceparent1765200000000 } from './migrations/1765200000000-delivery-traceparent';
+import { EndpointType1765300000000 } from './migrations/1765300000000-endpoint-type';
 
 export const ENTITIES = [
   TenantEntity,
@@ -59,6 +60,7 @@ export const MIGRATIONS = [
   IncidentEventsIndex1765000100000,
   DeliveryLeaseExpiries1765100000000,
   DeliveryTraceparent1765200000000,
+  EndpointType1765300000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

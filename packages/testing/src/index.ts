@@ -5,3 +5,4 @@ export * from './webhook-receiver';
 export * from './stateless-mcp-server';
 export * from './app-process';
 export * from './otlp-receiver';
+export * from './pagerduty-stand-in';

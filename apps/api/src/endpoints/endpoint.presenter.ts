@@ -29,6 +29,7 @@ export function presentEndpoint(e: EndpointEntity, health: EndpointHealth, secre
     id: e.id,
     tenant_id: e.tenant_id,
     name: e.name,
+    type: e.type,
     url: e.url,
     events: e.events,
     severities: e.severities,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SEVERITIES, WEBHOOK_EVENT_TYPES } from '@tocsin/contracts';
+import { ENDPOINT_TYPES } from '@tocsin/database';
 import { isWebhookSecret } from '@tocsin/signing';
 import { listQuerySchema } from '../common/pagination';
 import { headersSchema, httpUrl } from '../monitors/monitor.schemas';
@@ -22,8 +23,18 @@ const fields = {
   timeout_ms: z.number().int().min(1_000).max(30_000),
 };
 
-export const createEndpointSchema = z.strictObject({
+/** A PagerDuty Events API v2 integration's key: 32 letters and digits. */
+const pagerDutyConfig = z.strictObject({
+  routing_key: z.string().regex(/^[A-Za-z0-9]{32}$/, 'must be the 32-character integration key of a PagerDuty Events API v2 integration'),
+});
+
+export const createEndpointSchema = z
+  .strictObject({
   ...fields,
+  /** `webhook` (default): a signed POST to `url`. `pagerduty`: Events API v2 with `config.routing_key`, no url. */
+  type: z.enum(ENDPOINT_TYPES).default('webhook'),
+  url: fields.url.optional(),
+  config: pagerDutyConfig.optional(),
   events: fields.events.default(['*']),
   severities: fields.severities.default([...SEVERITIES]),
   include_recovery: fields.include_recovery.default(true),
@@ -32,10 +43,28 @@ export const createEndpointSchema = z.strictObject({
   secret: fields.secret.optional(),
   retry_schedule_seconds: fields.retry_schedule_seconds.default(DEFAULT_RETRY_SCHEDULE),
   timeout_ms: fields.timeout_ms.default(10_000),
-});
+})
+  .superRefine((body, ctx) => {
+    if (body.type === 'webhook') {
+      if (body.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required for a webhook endpoint' });
+      if (body.config !== undefined) ctx.addIssue({ code: 'custom', path: ['config'], message: 'is for a pagerduty endpoint; a webhook endpoint takes url' });
+      return;
+    }
+    if (body.config === undefined) ctx.addIssue({ code: 'custom', path: ['config'], message: 'is required for a pagerduty endpoint: {routing_key}' });
+    // PagerDuty authenticates the routing key: nothing of a webhook's request applies.
+    const unused: Array<[string, boolean]> = [
+      ['url', body.url !== undefined],
+      ['secret', body.secret !== undefined],
+      ['headers', Object.keys(body.headers).length > 0],
+      ['method', body.method !== 'POST'],
+    ];
+    for (const [field, given] of unused) {
+      if (given) ctx.addIssue({ code: 'custom', path: [field], message: 'does not apply to a pagerduty endpoint (it sends to PAGERDUTY_EVENTS_URL, authenticated by its routing key)' });
+    }
+  });
 export type CreateEndpointBody = z.output<typeof createEndpointSchema>;
 
-export const updateEndpointSchema = z.strictObject(fields).omit({ secret: true }).partial();
+export const updateEndpointSchema = z.strictObject({ ...fields, config: pagerDutyConfig }).omit({ secret: true }).partial();
 export type UpdateEndpointBody = z.output<typeof updateEndpointSchema>;
 
 export const DEFAULT_ROTATION_OVERLAP_SECONDS = 600;

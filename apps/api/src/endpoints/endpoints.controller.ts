@@ -53,12 +53,15 @@ export class EndpointsController {
     return presentEndpoint(endpoint, health.get(endpoint.id)!, endpointSecretError(this.box, endpoint));
   }
 
-  /** The only answer, with GET :id/secret, that carries the signing secret and the headers' values. */
+  /**
+   * The only answer, with GET :id/secret, that carries the signing secret and the headers'
+   * values. A PagerDuty endpoint's routing key is not echoed back: the caller just sent it.
+   */
   @Post()
   @ApiBody({ schema: z.toJSONSchema(createEndpointSchema, { io: 'input' }) as object })
   async create(@TenantId() tenantId: string, @Body(new ZodValidationPipe(createEndpointSchema)) body: CreateEndpointBody) {
     const { endpoint, secret } = unwrap(await this.commands.execute(new RegisterEndpointCommand(tenantId, body)));
-    return { ...(await this.present(tenantId, endpoint)), headers: body.headers, secret };
+    return { ...(await this.present(tenantId, endpoint)), headers: body.headers, ...(endpoint.type === 'webhook' ? { secret } : {}) };
   }
 
   @Get()

@@ -89,6 +89,8 @@ export const EndpointSchema = z.looseObject({
   id: z.uuid(),
   tenant_id: z.uuid(),
   name: z.string(),
+  /** `webhook`, or `pagerduty` (its url is PAGERDUTY_EVENTS_URL; its routing key is never answered back). */
+  type: z.enum(['webhook', 'pagerduty']),
   url: z.string(),
   events: z.array(z.string()),
   severities: z.array(z.string()),
@@ -104,6 +106,7 @@ export const EndpointSchema = z.looseObject({
   updated_at: at,
   stats: EndpointStatsSchema,
   breaker: EndpointBreakerSchema,
+  /** The signing secret, in the create answer of a webhook endpoint only. */
   secret: z.string().optional(),
 });
 

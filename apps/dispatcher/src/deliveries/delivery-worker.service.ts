@@ -9,15 +9,17 @@ import {
   type AttemptFailedData,
   type AttemptStartedData,
   type AttemptSucceededData,
+  type WebhookBody,
 } from '@tocsin/contracts';
 import type { EndpointEntity } from '@tocsin/database';
-import { describeUnreadable, endpointHeaders, sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
+import { describeUnreadable, endpointHeaders, openSecret, sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
 import { isDataError, type NewEvent } from '@tocsin/event-store';
 import { MetricsRegistry, PollingLoop, SpanKind, SpanStatusCode, TOCSIN_CONFIG, Tracing } from '@tocsin/runtime';
 import { SecretBox, SecretsError } from '@tocsin/secrets';
 import { signWebhook } from '@tocsin/signing';
 import { EndpointHealthRecorder, type EndpointAttempt } from '../endpoints/endpoint-health.recorder';
-import { WebhookClient, type WebhookResponse } from '../http/webhook-client';
+import { WebhookClient, type WebhookRequest, type WebhookResponse } from '../http/webhook-client';
+import { pagerDutyEvent } from './pagerduty-event';
 import { judgeAttempt, type Verdict } from './attempt-outcome';
 import {
   DeliveryRepository,
@@ -226,13 +228,34 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     return { ready, finished: writes.flatMap(({ final }) => (final ? [final] : [])) };
   }
 
-  /** The request an attempt sends, or why it cannot be made: a secret the keys cannot open fails this endpoint only. */
-  private prepare({ delivery, endpoint }: Claimed, now: Date, body: string): { headers: Record<string, string> } | { unreadable: string } {
+  /**
+   * The request an attempt sends, by the endpoint's type, or why it cannot be made: a
+   * secret (or routing key) the keys cannot open fails this endpoint only. A webhook is the
+   * signed DESIGN §5 body to the endpoint's URL; a PagerDuty endpoint's is an Events API v2
+   * event to PAGERDUTY_EVENTS_URL, which PagerDuty authenticates by its routing key.
+   */
+  private prepare({ delivery, endpoint }: Claimed, now: Date): WebhookRequest | { unreadable: string } {
+    // The row's body was written from a WebhookBody by the fan-out (enqueue), minus its stamp.
+    const stamped = { ...delivery.body, delivered_at: now.toISOString() } as WebhookBody;
     try {
+      if (endpoint.type === 'pagerduty') {
+        return {
+          url: this.config.PAGERDUTY_EVENTS_URL,
+          method: 'POST',
+          timeoutMs: endpoint.timeout_ms,
+          body: JSON.stringify(pagerDutyEvent(stamped, openSecret(this.box, endpoint.id, endpoint.secret))),
+          headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+        };
+      }
+      const body = JSON.stringify(stamped);
       const signature = signWebhook({ webhookId: delivery.id, timestamp: now, body, secrets: signingSecrets(this.box, endpoint, now) });
       return {
+        url: endpoint.url,
+        method: endpoint.method,
+        timeoutMs: endpoint.timeout_ms,
+        body,
         headers: {
-        ...endpointHeaders(this.box, endpoint),
+          ...endpointHeaders(this.box, endpoint),
           'content-type': 'application/json',
           'user-agent': USER_AGENT,
           ...signature,
@@ -260,15 +283,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
         'http.request.method': endpoint.method,
       },
     });
-    const now = new Date();
-    const body = JSON.stringify({ ...delivery.body, delivered_at: now.toISOString() });
-    const request = this.prepare({ delivery, endpoint }, now, body);
+    const request = this.prepare({ delivery, endpoint }, new Date());
     const response: WebhookResponse =
       'unreadable' in request
         ? { result: { kind: 'error', errorClass: 'secret_unreadable', message: request.unreadable }, durationMs: 0, snippet: null }
-        : await this.tracing.withSpan(span, () =>
-            this.client.send({ url: endpoint.url, method: endpoint.method, timeoutMs: endpoint.timeout_ms, body, headers: request.headers }),
-          );
+        : await this.tracing.withSpan(span, () => this.client.send(request));
     const finishedAt = new Date();
     // The schedule counts from the latest redelivery, so a redelivered webhook gets its full set of retries.
     const verdict = judgeAttempt(response.result, delivery.attempts - delivery.schedule_offset, endpoint.retry_schedule_seconds, finishedAt);
@@ -278,7 +297,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     span.end(finishedAt);
     this.attempts.inc({ outcome: verdict.kind });
     this.latency.observe(response.durationMs / 1000);
-    const [events, update] = outcomeEvents(delivery, verdict, response, Buffer.byteLength(body), finishedAt);
+    const [events, update] = outcomeEvents(delivery, verdict, response, 'unreadable' in request ? 0 : Buffer.byteLength(request.body), finishedAt);
     await new Promise<void>((done, failed) => {
       const lane = this.lanes[laneOf(endpoint.id)]!;
       this.unwritten++;

@@ -734,6 +734,8 @@ export interface components {
             /** Format: uuid */
             tenant_id: string;
             name: string;
+            /** @enum {string} */
+            type: "webhook" | "pagerduty";
             url: string;
             events: string[];
             severities: string[];
@@ -1866,7 +1868,7 @@ export interface operations {
                 "application/json": {
                     name: string;
                     /** Format: uri */
-                    url: string;
+                    url?: string;
                     /**
                      * @default [
                      *       "*"
@@ -1905,6 +1907,14 @@ export interface operations {
                     retry_schedule_seconds?: number[];
                     /** @default 10000 */
                     timeout_ms?: number;
+                    /**
+                     * @default webhook
+                     * @enum {string}
+                     */
+                    type?: "webhook" | "pagerduty";
+                    config?: {
+                        routing_key: string;
+                    };
                 };
             };
         };
@@ -2014,6 +2024,9 @@ export interface operations {
                     };
                     retry_schedule_seconds?: number[];
                     timeout_ms?: number;
+                    config?: {
+                        routing_key: string;
+                    };
                 };
             };
         };

@@ -2,6 +2,10 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } fro
 
 export type EndpointStatus = 'active' | 'paused' | 'degraded' | 'disabled';
 
+/** Where an endpoint's deliveries go (DESIGN §9). */
+export const ENDPOINT_TYPES = ['webhook', 'pagerduty'] as const;
+export type EndpointType = (typeof ENDPOINT_TYPES)[number];
+
 export interface PreviousSecret {
   readonly secret: string;
   readonly expires_at: string;
@@ -32,6 +36,8 @@ export class EndpointEntity {
   @PrimaryColumn('uuid') id!: string;
   @Column('uuid') tenant_id!: string;
   @Column('text') name!: string;
+  /** `webhook` (a signed POST to url) or `pagerduty` (Events API v2; the routing key sealed in `secret`). */
+  @Column('text', { default: 'webhook' }) type!: EndpointType;
   @Column('text') url!: string;
   /** Event types to receive; `*` matches all. */
   @Column('jsonb') events!: string[];

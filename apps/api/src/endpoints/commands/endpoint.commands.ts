@@ -88,14 +88,18 @@ export class RegisterEndpointHandler implements ICommandHandler<RegisterEndpoint
   ) {}
 
   async execute({ tenantId, body }: RegisterEndpointCommand): Promise<Outcome<EndpointWithSecret>> {
-    const refused = checkTargetUrl(body.url, this.config);
+    const { config, ...fields } = body;
+    // A PagerDuty endpoint's routing key is kept, sealed, where a webhook keeps its signing secret.
+    const url = body.type === 'pagerduty' ? this.config.PAGERDUTY_EVENTS_URL : body.url!;
+    const refused = body.type === 'pagerduty' ? null : checkTargetUrl(url, this.config);
     if (refused) return refused;
-    const secret = body.secret ?? generateWebhookSecret();
+    const secret = config?.routing_key ?? body.secret ?? generateWebhookSecret();
     const id = randomUUID();
     const endpoint = await this.endpoints.insert({
       id,
       tenant_id: tenantId,
-      ...body,
+      ...fields,
+      url,
       ...sealHeaders(this.box, id, body.headers),
       secret: this.box.seal(secret, sealedIn.endpointSecret(id)),
       previous_secrets: [],
@@ -114,13 +118,26 @@ export class UpdateEndpointHandler implements ICommandHandler<UpdateEndpointComm
   ) {}
 
   async execute({ tenantId, endpointId, changes }: UpdateEndpointCommand): Promise<Outcome<EndpointEntity>> {
+    const current = await this.endpoints.find(tenantId, endpointId);
+    if (!current) return notFound(endpointId);
+    const mismatch = fieldsForOtherType(current.type, changes);
+    if (mismatch) return refuse(400, `does not apply to a ${current.type} endpoint`, mismatch);
     const refused = changes.url ? checkTargetUrl(changes.url, this.config) : null;
     if (refused) return refused;
-    const { headers, ...rest } = changes;
-    const sealed = headers === undefined ? {} : sealHeaders(this.box, endpointId, headers);
+    const { headers, config, ...rest } = changes;
+    const sealed = {
+      ...(headers === undefined ? {} : sealHeaders(this.box, endpointId, headers)),
+      ...(config === undefined ? {} : { secret: this.box.seal(config.routing_key, sealedIn.endpointSecret(endpointId)) }),
+    };
     const updated = await this.endpoints.update(tenantId, endpointId, { ...rest, ...sealed });
     return updated ? { ok: true, value: updated } : notFound(endpointId);
   }
+}
+
+/** The first changed field an endpoint of this type has no use for, if any. */
+function fieldsForOtherType(type: EndpointEntity['type'], changes: UpdateEndpointBody): string | null {
+  const foreign = type === 'pagerduty' ? (['url', 'method', 'headers'] as const) : (['config'] as const);
+  return foreign.find((field) => changes[field] !== undefined) ?? null;
 }
 
 @CommandHandler(RemoveEndpointCommand)
@@ -209,6 +226,10 @@ export class RotateEndpointSecretHandler implements ICommandHandler<RotateEndpoi
   ) {}
 
   async execute({ tenantId, endpointId, body }: RotateEndpointSecretCommand) {
+    const current = await this.endpoints.find(tenantId, endpointId);
+    if (current?.type === 'pagerduty') {
+      return refuse(409, 'a pagerduty endpoint signs nothing: set a new routing key with PATCH {config: {routing_key}}');
+    }
     const rotated = await this.endpoints.change(tenantId, endpointId, async (endpoint, manager) => {
       const now = Date.now();
       const expiresAt = new Date(now + body.overlap_seconds * 1000).toISOString();
