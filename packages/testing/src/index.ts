@@ -6,3 +6,4 @@ export * from './stateless-mcp-server';
 export * from './app-process';
 export * from './otlp-receiver';
 export * from './pagerduty-stand-in';
+export * from './slack-stand-in';

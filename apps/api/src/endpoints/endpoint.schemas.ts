@@ -23,18 +23,28 @@ const fields = {
   timeout_ms: z.number().int().min(1_000).max(30_000),
 };
 
-/** A PagerDuty Events API v2 integration's key: 32 letters and digits. */
-const pagerDutyConfig = z.strictObject({
-  routing_key: z.string().regex(/^[A-Za-z0-9]{32}$/, 'must be the 32-character integration key of a PagerDuty Events API v2 integration'),
+/**
+ * What a destination other than a webhook needs, sealed at rest: a PagerDuty Events API v2
+ * integration's routing key, or a Slack incoming webhook's URL (which is itself the secret).
+ */
+const destinationConfig = z.strictObject({
+  routing_key: z.string().regex(/^[A-Za-z0-9]{32}$/, 'must be the 32-character integration key of a PagerDuty Events API v2 integration').optional(),
+  url: httpUrl.optional(),
 });
+
+/** The config key each destination type requires. */
+export const CONFIG_KEY = { pagerduty: 'routing_key', slack: 'url' } as const;
 
 export const createEndpointSchema = z
   .strictObject({
   ...fields,
-  /** `webhook` (default): a signed POST to `url`. `pagerduty`: Events API v2 with `config.routing_key`, no url. */
+  /**
+   * `webhook` (default): a signed POST to `url`. `pagerduty`: Events API v2 with
+   * `config.routing_key`. `slack`: a Slack message to the incoming webhook `config.url`.
+   */
   type: z.enum(ENDPOINT_TYPES).default('webhook'),
   url: fields.url.optional(),
-  config: pagerDutyConfig.optional(),
+  config: destinationConfig.optional(),
   events: fields.events.default(['*']),
   severities: fields.severities.default([...SEVERITIES]),
   include_recovery: fields.include_recovery.default(true),
@@ -47,11 +57,11 @@ export const createEndpointSchema = z
   .superRefine((body, ctx) => {
     if (body.type === 'webhook') {
       if (body.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required for a webhook endpoint' });
-      if (body.config !== undefined) ctx.addIssue({ code: 'custom', path: ['config'], message: 'is for a pagerduty endpoint; a webhook endpoint takes url' });
+      if (body.config !== undefined) ctx.addIssue({ code: 'custom', path: ['config'], message: 'is for a pagerduty or slack endpoint; a webhook endpoint takes url' });
       return;
     }
-    if (body.config === undefined) ctx.addIssue({ code: 'custom', path: ['config'], message: 'is required for a pagerduty endpoint: {routing_key}' });
-    // PagerDuty authenticates the routing key: nothing of a webhook's request applies.
+    for (const issue of configIssues(body.type, body.config)) ctx.addIssue({ code: 'custom', ...issue });
+    // The destination authenticates its own key or URL: nothing of a webhook's request applies.
     const unused: Array<[string, boolean]> = [
       ['url', body.url !== undefined],
       ['secret', body.secret !== undefined],
@@ -59,12 +69,21 @@ export const createEndpointSchema = z
       ['method', body.method !== 'POST'],
     ];
     for (const [field, given] of unused) {
-      if (given) ctx.addIssue({ code: 'custom', path: [field], message: 'does not apply to a pagerduty endpoint (it sends to PAGERDUTY_EVENTS_URL, authenticated by its routing key)' });
+      if (given) ctx.addIssue({ code: 'custom', path: [field], message: `does not apply to a ${body.type} endpoint (it sends where its config says)` });
     }
   });
+
+/** What is wrong with a destination's config for its type: its own key missing, another type's given. */
+export function configIssues(type: 'pagerduty' | 'slack', config: z.output<typeof destinationConfig> | undefined): Array<{ path: string[]; message: string }> {
+  const key = CONFIG_KEY[type];
+  if (config?.[key] === undefined) return [{ path: ['config', key], message: `is required for a ${type} endpoint` }];
+  return Object.keys(config)
+    .filter((k) => k !== key)
+    .map((k) => ({ path: ['config', k], message: `does not apply to a ${type} endpoint` }));
+}
 export type CreateEndpointBody = z.output<typeof createEndpointSchema>;
 
-export const updateEndpointSchema = z.strictObject({ ...fields, config: pagerDutyConfig }).omit({ secret: true }).partial();
+export const updateEndpointSchema = z.strictObject({ ...fields, config: destinationConfig }).omit({ secret: true }).partial();
 export type UpdateEndpointBody = z.output<typeof updateEndpointSchema>;
 
 export const DEFAULT_ROTATION_OVERLAP_SECONDS = 600;

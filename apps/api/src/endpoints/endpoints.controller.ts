@@ -55,7 +55,7 @@ export class EndpointsController {
 
   /**
    * The only answer, with GET :id/secret, that carries the signing secret and the headers'
-   * values. A PagerDuty endpoint's routing key is not echoed back: the caller just sent it.
+   * values. A PagerDuty routing key or a Slack webhook URL is not echoed back: the caller just sent it.
    */
   @Post()
   @ApiBody({ schema: z.toJSONSchema(createEndpointSchema, { io: 'input' }) as object })

@@ -89,8 +89,11 @@ export const EndpointSchema = z.looseObject({
   id: z.uuid(),
   tenant_id: z.uuid(),
   name: z.string(),
-  /** `webhook`, or `pagerduty` (its url is PAGERDUTY_EVENTS_URL; its routing key is never answered back). */
-  type: z.enum(['webhook', 'pagerduty']),
+  /**
+   * `webhook`, `pagerduty` (its url is PAGERDUTY_EVENTS_URL) or `slack` (its url is the
+   * origin of its incoming webhook); a routing key or Slack URL is never answered back.
+   */
+  type: z.enum(['webhook', 'pagerduty', 'slack']),
   url: z.string(),
   events: z.array(z.string()),
   severities: z.array(z.string()),

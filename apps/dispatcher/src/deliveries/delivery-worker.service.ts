@@ -20,6 +20,7 @@ import { signWebhook } from '@tocsin/signing';
 import { EndpointHealthRecorder, type EndpointAttempt } from '../endpoints/endpoint-health.recorder';
 import { WebhookClient, type WebhookRequest, type WebhookResponse } from '../http/webhook-client';
 import { pagerDutyEvent } from './pagerduty-event';
+import { slackMessage } from './slack-message';
 import { judgeAttempt, type Verdict } from './attempt-outcome';
 import {
   DeliveryRepository,
@@ -232,7 +233,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
    * The request an attempt sends, by the endpoint's type, or why it cannot be made: a
    * secret (or routing key) the keys cannot open fails this endpoint only. A webhook is the
    * signed DESIGN §5 body to the endpoint's URL; a PagerDuty endpoint's is an Events API v2
-   * event to PAGERDUTY_EVENTS_URL, which PagerDuty authenticates by its routing key.
+   * event to PAGERDUTY_EVENTS_URL, which PagerDuty authenticates by its routing key; a Slack
+   * endpoint's is a Block Kit message to its incoming webhook, whose URL is the secret.
    */
   private prepare({ delivery, endpoint }: Claimed, now: Date): WebhookRequest | { unreadable: string } {
     // The row's body was written from a WebhookBody by the fan-out (enqueue), minus its stamp.
@@ -244,6 +246,15 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
           method: 'POST',
           timeoutMs: endpoint.timeout_ms,
           body: JSON.stringify(pagerDutyEvent(stamped, openSecret(this.box, endpoint.id, endpoint.secret))),
+          headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+        };
+      }
+      if (endpoint.type === 'slack') {
+        return {
+          url: openSecret(this.box, endpoint.id, endpoint.secret),
+          method: 'POST',
+          timeoutMs: endpoint.timeout_ms,
+          body: JSON.stringify(slackMessage(stamped)),
           headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
         };
       }

@@ -735,7 +735,7 @@ export interface components {
             tenant_id: string;
             name: string;
             /** @enum {string} */
-            type: "webhook" | "pagerduty";
+            type: "webhook" | "pagerduty" | "slack";
             url: string;
             events: string[];
             severities: string[];
@@ -1911,9 +1911,11 @@ export interface operations {
                      * @default webhook
                      * @enum {string}
                      */
-                    type?: "webhook" | "pagerduty";
+                    type?: "webhook" | "pagerduty" | "slack";
                     config?: {
-                        routing_key: string;
+                        routing_key?: string;
+                        /** Format: uri */
+                        url?: string;
                     };
                 };
             };
@@ -2025,7 +2027,9 @@ export interface operations {
                     retry_schedule_seconds?: number[];
                     timeout_ms?: number;
                     config?: {
-                        routing_key: string;
+                        routing_key?: string;
+                        /** Format: uri */
+                        url?: string;
                     };
                 };
             };

@@ -3,7 +3,7 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } fro
 export type EndpointStatus = 'active' | 'paused' | 'degraded' | 'disabled';
 
 /** Where an endpoint's deliveries go (DESIGN §9). */
-export const ENDPOINT_TYPES = ['webhook', 'pagerduty'] as const;
+export const ENDPOINT_TYPES = ['webhook', 'pagerduty', 'slack'] as const;
 export type EndpointType = (typeof ENDPOINT_TYPES)[number];
 
 export interface PreviousSecret {
@@ -36,7 +36,10 @@ export class EndpointEntity {
   @PrimaryColumn('uuid') id!: string;
   @Column('uuid') tenant_id!: string;
   @Column('text') name!: string;
-  /** `webhook` (a signed POST to url) or `pagerduty` (Events API v2; the routing key sealed in `secret`). */
+  /**
+   * `webhook` (a signed POST to url), `pagerduty` (Events API v2; the routing key sealed in
+   * `secret`) or `slack` (the incoming webhook's URL sealed in `secret`; `url` shows its origin).
+   */
   @Column('text', { default: 'webhook' }) type!: EndpointType;
   @Column('text') url!: string;
   /** Event types to receive; `*` matches all. */

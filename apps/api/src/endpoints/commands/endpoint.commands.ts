@@ -11,7 +11,7 @@ import { generateWebhookSecret } from '@tocsin/signing';
 import { refuse, type Outcome } from '../../common/result';
 import { checkTargetUrl } from '../../common/url-policy';
 import { EndpointRepository } from '../endpoint.repository';
-import { MAX_REPLAY_DELIVERIES, type CreateEndpointBody, type ReplayBody, type RotateSecretBody, type UpdateEndpointBody } from '../endpoint.schemas';
+import { CONFIG_KEY, configIssues, MAX_REPLAY_DELIVERIES, type CreateEndpointBody, type ReplayBody, type RotateSecretBody, type UpdateEndpointBody } from '../endpoint.schemas';
 
 /** An endpoint with its signing secret in plaintext: only the create and rotate answers carry it. */
 export interface EndpointWithSecret {
@@ -89,11 +89,11 @@ export class RegisterEndpointHandler implements ICommandHandler<RegisterEndpoint
 
   async execute({ tenantId, body }: RegisterEndpointCommand): Promise<Outcome<EndpointWithSecret>> {
     const { config, ...fields } = body;
-    // A PagerDuty endpoint's routing key is kept, sealed, where a webhook keeps its signing secret.
-    const url = body.type === 'pagerduty' ? this.config.PAGERDUTY_EVENTS_URL : body.url!;
-    const refused = body.type === 'pagerduty' ? null : checkTargetUrl(url, this.config);
+    const refused = body.type === 'pagerduty' ? null : checkTargetUrl(config?.url ?? body.url!, this.config, config?.url ? 'config.url' : 'url');
     if (refused) return refused;
-    const secret = config?.routing_key ?? body.secret ?? generateWebhookSecret();
+    // A destination's routing key or secret URL is kept, sealed, where a webhook keeps its signing secret.
+    const url = destinationUrl(body.type, config?.url ?? body.url!, this.config);
+    const secret = config?.routing_key ?? config?.url ?? body.secret ?? generateWebhookSecret();
     const id = randomUUID();
     const endpoint = await this.endpoints.insert({
       id,
@@ -122,12 +122,18 @@ export class UpdateEndpointHandler implements ICommandHandler<UpdateEndpointComm
     if (!current) return notFound(endpointId);
     const mismatch = fieldsForOtherType(current.type, changes);
     if (mismatch) return refuse(400, `does not apply to a ${current.type} endpoint`, mismatch);
-    const refused = changes.url ? checkTargetUrl(changes.url, this.config) : null;
-    if (refused) return refused;
     const { headers, config, ...rest } = changes;
+    if (config !== undefined && current.type !== 'webhook') {
+      const [issue] = configIssues(current.type, config);
+      if (issue) return refuse(400, issue.message, issue.path.join('.'));
+    }
+    const target = config?.url ?? changes.url;
+    const refused = target ? checkTargetUrl(target, this.config, config?.url ? 'config.url' : 'url') : null;
+    if (refused) return refused;
+    const stored = config?.routing_key ?? config?.url;
     const sealed = {
       ...(headers === undefined ? {} : sealHeaders(this.box, endpointId, headers)),
-      ...(config === undefined ? {} : { secret: this.box.seal(config.routing_key, sealedIn.endpointSecret(endpointId)) }),
+      ...(stored === undefined ? {} : { secret: this.box.seal(stored, sealedIn.endpointSecret(endpointId)), url: destinationUrl(current.type, stored, this.config) }),
     };
     const updated = await this.endpoints.update(tenantId, endpointId, { ...rest, ...sealed });
     return updated ? { ok: true, value: updated } : notFound(endpointId);
@@ -136,8 +142,17 @@ export class UpdateEndpointHandler implements ICommandHandler<UpdateEndpointComm
 
 /** The first changed field an endpoint of this type has no use for, if any. */
 function fieldsForOtherType(type: EndpointEntity['type'], changes: UpdateEndpointBody): string | null {
-  const foreign = type === 'pagerduty' ? (['url', 'method', 'headers'] as const) : (['config'] as const);
+  const foreign = type === 'webhook' ? (['config'] as const) : (['url', 'method', 'headers'] as const);
   return foreign.find((field) => changes[field] !== undefined) ?? null;
+}
+
+/**
+ * The `url` an endpoint shows: a webhook's own; PAGERDUTY_EVENTS_URL for PagerDuty; for
+ * Slack only the origin of its incoming webhook, whose path is the secret.
+ */
+function destinationUrl(type: EndpointEntity['type'], url: string, config: TocsinConfig): string {
+  if (type === 'pagerduty') return config.PAGERDUTY_EVENTS_URL;
+  return type === 'slack' ? `${new URL(url).origin}/…` : url;
 }
 
 @CommandHandler(RemoveEndpointCommand)
@@ -227,8 +242,8 @@ export class RotateEndpointSecretHandler implements ICommandHandler<RotateEndpoi
 
   async execute({ tenantId, endpointId, body }: RotateEndpointSecretCommand) {
     const current = await this.endpoints.find(tenantId, endpointId);
-    if (current?.type === 'pagerduty') {
-      return refuse(409, 'a pagerduty endpoint signs nothing: set a new routing key with PATCH {config: {routing_key}}');
+    if (current && current.type !== 'webhook') {
+      return refuse(409, `a ${current.type} endpoint signs nothing: set a new ${CONFIG_KEY[current.type]} with PATCH {config: {${CONFIG_KEY[current.type]}}}`);
     }
     const rotated = await this.endpoints.change(tenantId, endpointId, async (endpoint, manager) => {
       const now = Date.now();
