@@ -66,3 +66,21 @@ export function appEnv(opts: {
     LOG_LEVEL: 'error',
   };
 }
+
+/** A figure as the benchmarks print it: rounded, thousands apart by a space (21 345). */
+export const fmt = (n: number) => Math.round(n).toLocaleString('en-US').replace(/,/g, ' ');
+
+/**
+ * Writes monitors straight into the database, 10 000 a statement, for benchmarks that drive
+ * their results themselves (no probe-ingest runs): `kind mcp`, confirm after 3, recover after 1.
+ */
+export async function insertMonitors(db: { query(sql: string, params: unknown[]): Promise<unknown> }, tenantId: string, ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 10_000) {
+    await db.query(
+      `INSERT INTO monitors (id, tenant_id, slug, name, url, kind, interval_seconds, timeout_ms, confirm_after, recover_after)
+       SELECT id, $1, 'm-' || ($3::int + n), 'm', 'https://example.com/mcp', 'mcp', 60, 10000, 3, 1
+       FROM unnest($2::uuid[]) WITH ORDINALITY AS x(id, n)`,
+      [tenantId, ids.slice(i, i + 10_000), i],
+    );
+  }
+}

@@ -20,7 +20,7 @@ import { Client } from 'pg';
 import { HEADERS, monitorKey, PROBE_RESULT_SCHEMA, topicNames, type ProbeResult } from '@tocsin/contracts';
 import { probeMcpServer } from '@tocsin/mcp-probe';
 import { createTestDatabase, startMcpServer, startStatelessMcpServer, waitFor } from '@tocsin/testing';
-import { appEnv, call, freePort, startApp } from './harness';
+import { appEnv, call, fmt, freePort, startApp } from './harness';
 
 const ADMIN = `bench-admin-${randomBytes(8).toString('hex')}`;
 
@@ -43,7 +43,6 @@ const PROBE_CONCURRENCY = Number(values['probe-concurrency']);
 const SECONDS = Number(values.seconds);
 
 const line = (text: string) => process.stdout.write(`${text}\n`);
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US').replace(/,/g, ' ');
 
 /** Runs `task` over `items` with at most `limit` at once. */
 async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {

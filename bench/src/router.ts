@@ -17,6 +17,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { HEADERS, topicNames, type ProbeResult } from '@tocsin/contracts';
 import { appMainArgs, createTestDatabase, waitFor } from '@tocsin/testing';
+import { fmt, insertMonitors } from './harness';
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +32,6 @@ const MONITORS = Number(values.monitors);
 const PER_MONITOR = Number(values.results);
 const HEALTHY = Number(values.healthy);
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US').replace(/,/g, ' ');
 
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -54,14 +54,7 @@ async function main(): Promise<void> {
     const tenantId = randomUUID();
     await db.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [tenantId, 'bench']);
     const monitorIds = Array.from({ length: MONITORS }, () => randomUUID());
-    for (let i = 0; i < MONITORS; i += 10_000) {
-      await db.query(
-        `INSERT INTO monitors (id, tenant_id, slug, name, url, kind, interval_seconds, timeout_ms, confirm_after, recover_after)
-         SELECT id, $1, 'm-' || ($3::int + n), 'm', 'https://example.com/mcp', 'mcp', 60, 10000, 3, 1
-         FROM unnest($2::uuid[]) WITH ORDINALITY AS x(id, n)`,
-        [tenantId, monitorIds.slice(i, i + 10_000), i],
-      );
-    }
+    await insertMonitors(db, tenantId, monitorIds);
     await admin.createTopics({
       topics: [topics.probeResults, topics.alerts, topics.probeResultsDlq].map((topic) => ({ topic, numPartitions: Number(values.partitions) })),
     });

@@ -20,7 +20,7 @@ import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
 import { Client } from 'pg';
 import { HEADERS, topicNames, type ProbeResult } from '@tocsin/contracts';
 import { createTestDatabase, waitFor } from '@tocsin/testing';
-import { appEnv, call, freePort, startApp } from './harness';
+import { appEnv, call, fmt, freePort, insertMonitors, startApp } from './harness';
 
 const ADMIN = `soak-admin-${randomBytes(8).toString('hex')}`;
 const { values } = parseArgs({
@@ -44,7 +44,6 @@ const WARMUP = Math.min(Number(values['warmup-minutes']), Math.max(0, MINUTES - 
 const APPS = ['api', 'severity-router', 'dispatcher'] as const;
 const TICK_MS = 100;
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US').replace(/,/g, ' ');
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
 interface Sample {
@@ -105,14 +104,7 @@ async function main(): Promise<void> {
     const { key } = await call<{ key: string }>('POST', `${api}/tenants/${tenant.id}/api-keys`, ADMIN, {});
     for (let i = 0; i < ENDPOINTS; i++) await call('POST', `${api}/endpoints`, key, { name: `soak-${i}`, url: receiverUrl });
     const monitorIds = Array.from({ length: MONITORS }, () => randomUUID());
-    for (let i = 0; i < MONITORS; i += 10_000) {
-      await db.query(
-        `INSERT INTO monitors (id, tenant_id, slug, name, url, kind, interval_seconds, timeout_ms, confirm_after, recover_after)
-         SELECT id, $1, 'm-' || ($3::int + n), 'm', 'https://example.com/mcp', 'mcp', 60, 10000, 3, 1
-         FROM unnest($2::uuid[]) WITH ORDINALITY AS x(id, n)`,
-        [tenant.id, monitorIds.slice(i, i + 10_000), i],
-      );
-    }
+    await insertMonitors(db, tenant.id, monitorIds);
 
     // The load: round-robin over the monitors. A flapping monitor's results fail for 4 of
     // its results each minute (3 confirm an incident, the 5th resolves it).

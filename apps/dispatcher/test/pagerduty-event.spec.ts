@@ -1,25 +1,10 @@
 import type { WebhookBody } from '@tocsin/contracts';
 import { pagerDutyEventErrors } from '@tocsin/testing';
+import { webhookBodyFixture } from './webhook-body-fixture';
 import { pagerDutyEvent } from '../src/deliveries/pagerduty-event';
 
 const KEY = 'a'.repeat(32);
-const body = (overrides: Partial<WebhookBody> = {}): WebhookBody => ({
-  event: 'downtime_started',
-  event_id: '00000000-0000-4000-8000-000000000001',
-  dedup_key: 'tcs_0123456789abcdef0123456789abcdef',
-  tenant_id: '00000000-0000-4000-8000-000000000002',
-  server_slug: 'docs',
-  server_url: 'https://docs.example.com/mcp',
-  failure_layer: 'initialize',
-  severity: 'P2',
-  started_at: '2026-12-07T10:00:00.000Z',
-  probe_count: 3,
-  last_error: 'initialize timed out',
-  dashboard_url: 'https://tocsin.example.com/v1/incidents/tcs_0123456789abcdef0123456789abcdef',
-  delivered_at: '2026-12-07T10:00:01.000Z',
-  sequence: 1,
-  ...overrides,
-});
+const body = (overrides: Partial<WebhookBody> = {}): WebhookBody => webhookBodyFixture({ failure_layer: 'initialize', severity: 'P2', last_error: 'initialize timed out', ...overrides });
 
 describe('pagerDutyEvent', () => {
   it('is an event the Events API v2 accepts, for every kind of alert', () => {
