@@ -118,6 +118,10 @@ function endpoints(program: Command): void {
       .option('--header <name:value>', 'a header sent with every delivery (repeatable)', collect)
       .option('--retry-schedule <seconds,...>', 'delays between attempts, e.g. 0,30,120')
       .option('--timeout-ms <ms>', 'attempt timeout (1000-30000)')
+      .option('--routing-key <key>', 'a pagerduty endpoint: the Events API v2 integration key')
+      .option('--slack-url <url>', 'a slack endpoint: its incoming webhook URL')
+      .option('--to <address>', 'an email endpoint: a recipient (repeatable)', collect)
+      .option('--fallback <endpoint-id|none>', 'the endpoint that takes the P1s this one cannot deliver')
       .option('--data <json|@file|->', 'further fields as JSON');
   const endpointBody = (opts: Record<string, unknown>, creating: boolean) =>
     defined({
@@ -132,12 +136,18 @@ function endpoints(program: Command): void {
       retry_schedule_seconds:
         opts.retrySchedule === undefined ? undefined : String(opts.retrySchedule).split(',').map((s) => int(s.trim(), '--retry-schedule')),
       timeout_ms: opts.timeoutMs === undefined ? undefined : int(String(opts.timeoutMs), '--timeout-ms'),
+      fallback_endpoint_id: opts.fallback === 'none' ? null : opts.fallback,
+      config:
+        opts.routingKey === undefined && opts.slackUrl === undefined && opts.to === undefined
+          ? undefined
+          : defined({ routing_key: opts.routingKey, url: opts.slackUrl, to: opts.to }),
     });
   endpointFields(cmd.command('create').description('create an endpoint (the answer shows its signing secret)'))
+    .addOption(new Option('--type <type>', 'where deliveries go').choices(['webhook', 'pagerduty', 'slack', 'email']))
     .option('--secret <whsec_...>', 'use this signing secret instead of a generated one')
     .action(async (opts, c: Command) => {
       const ctx = Context.of(c);
-      const body = defined({ ...endpointBody(opts, true), secret: opts.secret }) as BodyOf<'/v1/endpoints', 'post'>;
+      const body = defined({ ...endpointBody(opts, true), type: opts.type, secret: opts.secret }) as BodyOf<'/v1/endpoints', 'post'>;
       ctx.show(await ctx.call('creating endpoint', () => ctx.api.POST('/v1/endpoints', { body })), { record: true });
     });
   endpointFields(cmd.command('update <id>').description('change an endpoint')).action(async (endpointId: string, opts, c: Command) => {

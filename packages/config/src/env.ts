@@ -34,6 +34,13 @@ export const envSchema = z.object({
   TOCSIN_DASHBOARD_URL: z.url().default('http://127.0.0.1:8080'),
   /** Where `pagerduty` endpoints send their events (PagerDuty's Events API v2); a stand-in's address in tests. */
   PAGERDUTY_EVENTS_URL: z.url({ protocol: /^https?$/ }).default('https://events.pagerduty.com/v2/enqueue'),
+  /**
+   * The mail server `email` endpoints send through: `smtp://user:pass@host:587` (STARTTLS
+   * when offered) or `smtps://…:465`. Unset, email deliveries wait and retry with that error.
+   */
+  TOCSIN_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The From of every alert email. */
+  TOCSIN_SMTP_FROM: z.string().min(3).default('Tocsin <tocsin@localhost>'),
   TOCSIN_MIGRATE_ON_BOOT: bool.default(true),
   TOCSIN_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(512),
   /** Attempts in flight to one endpoint at a time; one slow endpoint holds only these. */

@@ -25,6 +25,7 @@ export const DELIVERY_EVENTS = {
   DeadLettered: { type: 'DeadLettered', schemaVersion: 1 },
   Skipped: { type: 'Skipped', schemaVersion: 1 },
   RedeliveryRequested: { type: 'RedeliveryRequested', schemaVersion: 1 },
+  FallbackQueued: { type: 'FallbackQueued', schemaVersion: 1 },
 } as const;
 
 export function monitorStreamId(tenantId: string, monitorId: string): string {
@@ -135,6 +136,8 @@ export interface DeliveryCreatedData {
   readonly event: AlertEventType | 'webhook.test';
   readonly dedup_key: string;
   readonly sequence: number;
+  /** Set on a P1 fallback's delivery: the delivery it stands in for. */
+  readonly fallback_of?: string;
 }
 
 export type AttemptErrorClass =
@@ -150,7 +153,11 @@ export type AttemptErrorClass =
   /** The endpoint's signing secret or headers cannot be opened with the configured keys. */
   | 'secret_unreadable'
   /** The receiver answered, but what it answered could not be stored even when cleaned. */
-  | 'unstorable_outcome';
+  | 'unstorable_outcome'
+  /** The mail server deferred the message (an SMTP 4xx, no answer, or no TOCSIN_SMTP_URL): retried. */
+  | 'smtp_deferred'
+  /** The mail server refused the message for good (an SMTP 5xx): dead-lettered. */
+  | 'smtp_rejected';
 
 export interface AttemptStartedData {
   readonly attempt: number;
@@ -187,6 +194,13 @@ export interface DeadLetteredData {
 }
 
 export interface SkippedData {
+  readonly reason: string;
+}
+
+/** A P1 this delivery could not bring goes out by its endpoint's fallback, as its own delivery. */
+export interface FallbackQueuedData {
+  readonly fallback_delivery_id: string;
+  readonly fallback_endpoint_id: string;
   readonly reason: string;
 }
 

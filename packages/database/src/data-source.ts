@@ -26,6 +26,7 @@ import { IncidentEventsIndex1765000100000 } from './migrations/1765000100000-inc
 import { DeliveryLeaseExpiries1765100000000 } from './migrations/1765100000000-delivery-lease-expiries';
 import { DeliveryTraceparent1765200000000 } from './migrations/1765200000000-delivery-traceparent';
 import { EndpointType1765300000000 } from './migrations/1765300000000-endpoint-type';
+import { P1Fallback1765400000000 } from './migrations/1765400000000-p1-fallback';
 
 export const ENTITIES = [
   TenantEntity,
@@ -61,6 +62,7 @@ export const MIGRATIONS = [
   DeliveryLeaseExpiries1765100000000,
   DeliveryTraceparent1765200000000,
   EndpointType1765300000000,
+  P1Fallback1765400000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

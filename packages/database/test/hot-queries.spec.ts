@@ -457,7 +457,7 @@ export const MULTI_SHARD_QUERIES: readonly MultiShardQuery[] = [
        FROM picked
        WHERE d.id = picked.id
        RETURNING d.id, d.tenant_id, d.endpoint_id, d.alert_event_id, d.event_type, d.dedup_key, d.body, d.attempts,
-                 d.schedule_offset, d.stream_version, d.traceparent`,
+                 d.schedule_offset, d.stream_version, d.traceparent, d.sequence, d.fallback_of`,
     unscoped: ['deliveries', 'endpoint_stats', 'endpoints'],
     why: 'cross-tenant',
     params: (f) => [100, 4, 5, 64, [f.tenantA], [1]],
@@ -623,14 +623,14 @@ export const MULTI_SHARD_QUERIES: readonly MultiShardQuery[] = [
     fn: 'enqueueDeliveries (once per fan-out batch)',
     origin: 'verbatim',
     sql: `INSERT INTO deliveries (id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, body, status,
-                             next_attempt_at, stream_version, traceparent)
+                             next_attempt_at, stream_version, traceparent, fallback_of)
      SELECT id, tenant_id, endpoint_id, alert_event_id, event_type, dedup_key, sequence, $2::jsonb -> b,
             CASE WHEN skipped THEN 'skipped' ELSE 'pending' END,
             CASE WHEN skipped THEN NULL ELSE clock_timestamp() END,
-            CASE WHEN skipped THEN 2 ELSE 1 END, traceparent
+            v, traceparent, fallback_of
      FROM jsonb_to_recordset($1::jsonb)
           AS t(id uuid, tenant_id uuid, endpoint_id uuid, alert_event_id uuid, event_type text, dedup_key text, sequence int,
-               b int, skipped bool, traceparent text)
+               b int, skipped bool, v int, traceparent text, fallback_of uuid)
      ON CONFLICT (id) DO NOTHING
      RETURNING id`,
     // Conflicts on the delivery id alone.
@@ -668,12 +668,12 @@ export const MULTI_SHARD_QUERIES: readonly MultiShardQuery[] = [
     fn: 'DeliveryRepository.recordClaimed (claimed deliveries that will not be attempted)',
     origin: 'verbatim',
     sql: `UPDATE deliveries d SET status = u.status, last_error = u.last_error, lease_until = NULL, next_attempt_at = NULL,
-              updated_at = clock_timestamp()
-       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, status, last_error)
+              stream_version = d.stream_version + u.more, updated_at = clock_timestamp()
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[]) AS u(id, status, last_error, more)
        WHERE d.id = u.id`,
     unscoped: ['deliveries'],
     why: 'missing-tenant-id',
-    params: (f) => [[f.deliveryA], ['skipped'], ['endpoint paused']],
+    params: (f) => [[f.deliveryA], ['skipped'], ['endpoint paused'], [0]],
   },
   {
     id: 'dispatcher.outcome.record',

@@ -4,3 +4,4 @@ export * from './enqueue';
 export * from './requeue';
 export * from './endpoint-secrets';
 export * from './test-event';
+export * from './p1-fallback';

@@ -7,3 +7,4 @@ export * from './app-process';
 export * from './otlp-receiver';
 export * from './pagerduty-stand-in';
 export * from './slack-stand-in';
+export * from './smtp-catcher';

@@ -40,6 +40,7 @@ export function presentEndpoint(e: EndpointEntity, health: EndpointHealth, secre
     retry_schedule_seconds: e.retry_schedule_seconds,
     timeout_ms: e.timeout_ms,
     status: e.status,
+    fallback_endpoint_id: e.fallback_endpoint_id,
     stats: health.stats,
     breaker: health.breaker,
     created_at: e.created_at,
@@ -61,6 +62,7 @@ export function presentDelivery(d: DeliveryEntity) {
     next_attempt_at: d.next_attempt_at,
     last_http_status: d.last_http_status,
     last_error: d.last_error,
+    fallback_of: d.fallback_of,
     created_at: d.created_at,
     updated_at: d.updated_at,
   };

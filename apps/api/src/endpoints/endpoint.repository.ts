@@ -66,8 +66,11 @@ export class EndpointRepository {
     return this.find(tenantId, id);
   }
 
+  /** Removes the endpoint; those of the tenant that named it their fallback then name none. */
   async remove(tenantId: string, id: string): Promise<boolean> {
-    return (await this.endpoints(tenantId).delete({ id })) > 0;
+    if ((await this.endpoints(tenantId).delete({ id })) === 0) return false;
+    await this.endpoints(tenantId).update({ fallback_endpoint_id: id }, { fallback_endpoint_id: null });
+    return true;
   }
 
   /**

@@ -21,19 +21,31 @@ const fields = {
   secret: z.string().refine(isWebhookSecret, 'must look like whsec_<base64 of at least 24 bytes>'),
   retry_schedule_seconds: z.array(z.number().int().min(0).max(86_400)).min(1).max(20),
   timeout_ms: z.number().int().min(1_000).max(30_000),
+  /** Another of the tenant's endpoints that takes the P1s this one cannot deliver; null for none. */
+  fallback_endpoint_id: z.uuid().nullable(),
 };
 
+/** An email endpoint's recipients at most; a list is what mailing lists are for. */
+export const MAX_EMAIL_RECIPIENTS = 20;
+
 /**
- * What a destination other than a webhook needs, sealed at rest: a PagerDuty Events API v2
- * integration's routing key, or a Slack incoming webhook's URL (which is itself the secret).
+ * What a destination other than a webhook needs: a PagerDuty Events API v2 integration's
+ * routing key or a Slack incoming webhook's URL (which is itself the secret), both sealed at
+ * rest; or an email endpoint's recipients.
  */
 const destinationConfig = z.strictObject({
   routing_key: z.string().regex(/^[A-Za-z0-9]{32}$/, 'must be the 32-character integration key of a PagerDuty Events API v2 integration').optional(),
   url: httpUrl.optional(),
+  to: z
+    .array(z.email({ message: 'must be an email address' }).max(254))
+    .min(1)
+    .max(MAX_EMAIL_RECIPIENTS)
+    .refine((to) => new Set(to.map((a) => a.toLowerCase())).size === to.length, 'lists an address twice')
+    .optional(),
 });
 
 /** The config key each destination type requires. */
-export const CONFIG_KEY = { pagerduty: 'routing_key', slack: 'url' } as const;
+export const CONFIG_KEY = { pagerduty: 'routing_key', slack: 'url', email: 'to' } as const;
 
 export const createEndpointSchema = z
   .strictObject({
@@ -41,6 +53,7 @@ export const createEndpointSchema = z
   /**
    * `webhook` (default): a signed POST to `url`. `pagerduty`: Events API v2 with
    * `config.routing_key`. `slack`: a Slack message to the incoming webhook `config.url`.
+   * `email`: a message to `config.to` through the dispatcher's mail server.
    */
   type: z.enum(ENDPOINT_TYPES).default('webhook'),
   url: fields.url.optional(),
@@ -53,11 +66,12 @@ export const createEndpointSchema = z
   secret: fields.secret.optional(),
   retry_schedule_seconds: fields.retry_schedule_seconds.default(DEFAULT_RETRY_SCHEDULE),
   timeout_ms: fields.timeout_ms.default(10_000),
+  fallback_endpoint_id: fields.fallback_endpoint_id.default(null),
 })
   .superRefine((body, ctx) => {
     if (body.type === 'webhook') {
       if (body.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required for a webhook endpoint' });
-      if (body.config !== undefined) ctx.addIssue({ code: 'custom', path: ['config'], message: 'is for a pagerduty or slack endpoint; a webhook endpoint takes url' });
+      if (body.config !== undefined) ctx.addIssue({ code: 'custom', path: ['config'], message: 'is for a pagerduty, slack or email endpoint; a webhook endpoint takes url' });
       return;
     }
     for (const issue of configIssues(body.type, body.config)) ctx.addIssue({ code: 'custom', ...issue });
@@ -74,7 +88,7 @@ export const createEndpointSchema = z
   });
 
 /** What is wrong with a destination's config for its type: its own key missing, another type's given. */
-export function configIssues(type: 'pagerduty' | 'slack', config: z.output<typeof destinationConfig> | undefined): Array<{ path: string[]; message: string }> {
+export function configIssues(type: keyof typeof CONFIG_KEY, config: z.output<typeof destinationConfig> | undefined): Array<{ path: string[]; message: string }> {
   const key = CONFIG_KEY[type];
   if (config?.[key] === undefined) return [{ path: ['config', key], message: `is required for a ${type} endpoint` }];
   return Object.keys(config)

@@ -1,3 +1,4 @@
+import { ENDPOINT_TYPES } from '@tocsin/database';
 import { z } from 'zod';
 
 /**
@@ -90,10 +91,11 @@ export const EndpointSchema = z.looseObject({
   tenant_id: z.uuid(),
   name: z.string(),
   /**
-   * `webhook`, `pagerduty` (its url is PAGERDUTY_EVENTS_URL) or `slack` (its url is the
-   * origin of its incoming webhook); a routing key or Slack URL is never answered back.
+   * `webhook`, `pagerduty` (its url is PAGERDUTY_EVENTS_URL), `slack` (its url is the
+   * origin of its incoming webhook) or `email` (its url is `mailto:` its recipients); a
+   * routing key or Slack URL is never answered back.
    */
-  type: z.enum(['webhook', 'pagerduty', 'slack']),
+  type: z.enum(ENDPOINT_TYPES),
   url: z.string(),
   events: z.array(z.string()),
   severities: z.array(z.string()),
@@ -105,6 +107,8 @@ export const EndpointSchema = z.looseObject({
   retry_schedule_seconds: z.array(z.number().int()),
   timeout_ms: z.number().int(),
   status: z.enum(['active', 'paused', 'degraded', 'disabled']),
+  /** Another of the tenant's endpoints that takes the P1s this one cannot deliver; null for none. */
+  fallback_endpoint_id: nullable(z.uuid()),
   created_at: at,
   updated_at: at,
   stats: EndpointStatsSchema,
@@ -126,6 +130,8 @@ export const DeliverySchema = z.looseObject({
   next_attempt_at: nullable(at),
   last_http_status: nullable(z.number().int()),
   last_error: nullable(z.string()),
+  /** On a P1 fallback's delivery: the delivery, on another endpoint, it stands in for. */
+  fallback_of: nullable(z.uuid()),
   created_at: at,
   updated_at: at,
 });

@@ -4,7 +4,7 @@ export type HttpResult =
   | { kind: 'response'; status: number; retryAfter?: string | undefined }
   | {
       kind: 'error';
-      errorClass: Extract<AttemptErrorClass, 'timeout' | 'connection' | 'ssrf_blocked' | 'invalid_url' | 'secret_unreadable'>;
+      errorClass: Extract<AttemptErrorClass, 'timeout' | 'connection' | 'ssrf_blocked' | 'invalid_url' | 'secret_unreadable' | 'smtp_deferred' | 'smtp_rejected'>;
       message: string;
     };
 
@@ -45,7 +45,8 @@ export function judgeAttempt(result: HttpResult, attempt: number, schedule: read
   if (result.kind === 'error') {
     // An unreadable secret is the operator's to fix (a key dropped from TOCSIN_ENCRYPTION_KEY):
     // the schedule gives them its length before the delivery is dead-lettered.
-    if (result.errorClass === 'timeout' || result.errorClass === 'connection' || result.errorClass === 'secret_unreadable') {
+    // A mail server's 4xx is its way of saying "later" (greylisting, a full queue).
+    if (['timeout', 'connection', 'secret_unreadable', 'smtp_deferred'].includes(result.errorClass)) {
       return retry(result.errorClass, result.message);
     }
     return { kind: 'dead_letter', errorClass: result.errorClass, reason: result.message, disableEndpoint: false };

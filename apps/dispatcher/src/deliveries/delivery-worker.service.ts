@@ -12,13 +12,15 @@ import {
   type WebhookBody,
 } from '@tocsin/contracts';
 import type { EndpointEntity } from '@tocsin/database';
-import { describeUnreadable, endpointHeaders, openSecret, sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
+import { describeUnreadable, endpointHeaders, openSecret, p1Fallback, sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
 import { isDataError, type NewEvent } from '@tocsin/event-store';
 import { MetricsRegistry, PollingLoop, SpanKind, SpanStatusCode, TOCSIN_CONFIG, Tracing } from '@tocsin/runtime';
 import { SecretBox, SecretsError } from '@tocsin/secrets';
 import { signWebhook } from '@tocsin/signing';
 import { EndpointHealthRecorder, type EndpointAttempt } from '../endpoints/endpoint-health.recorder';
+import { MailClient, type MailRequest } from '../http/mail-client';
 import { WebhookClient, type WebhookRequest, type WebhookResponse } from '../http/webhook-client';
+import { alertEmail } from './alert-email';
 import { pagerDutyEvent } from './pagerduty-event';
 import { slackMessage } from './slack-message';
 import { judgeAttempt, type Verdict } from './attempt-outcome';
@@ -26,6 +28,7 @@ import {
   DeliveryRepository,
   MAX_LEASE_EXPIRIES,
   type ClaimedDelivery,
+  type ClaimRecord,
   type DeliveryRecord,
   type DeliveryUpdate,
 } from './delivery.repository';
@@ -49,6 +52,20 @@ const CLAIM_FRACTION = 8;
 const CLAIM_LOCK_KEY = '7311042551';
 const REAP_EVERY_MS = 2_000;
 const PURGE_EVERY_MS = 10 * 60_000;
+
+/** What one attempt sends: an HTTP request, an email, or nothing, as its secret cannot be opened. */
+type Outgoing = { readonly http: WebhookRequest } | { readonly mail: MailRequest } | { readonly unreadable: string };
+
+function requestBytes(outgoing: Outgoing): number {
+  if ('http' in outgoing) return Buffer.byteLength(outgoing.http.body);
+  if ('mail' in outgoing) return Buffer.byteLength(outgoing.mail.email.text) + Buffer.byteLength(outgoing.mail.email.html);
+  return 0;
+}
+
+/** An email endpoint's url is `mailto:` its recipients, comma separated. */
+function mailRecipients(url: string): string[] {
+  return decodeURIComponent(url.replace(/^mailto:/, '')).split(',').filter((to) => to.length > 0);
+}
 
 interface Claimed {
   readonly delivery: ClaimedDelivery;
@@ -84,6 +101,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger(DeliveryWorker.name);
   private readonly loop: PollingLoop;
   private readonly client: WebhookClient;
+  private readonly mail: MailClient;
   private readonly inFlight = new Set<Promise<void>>();
   /** Attempts in flight here, by tenant: the claim gives no tenant more than its cap. */
   private readonly tenantInFlight = new Map<string, number>();
@@ -108,6 +126,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     private readonly tracing: Tracing,
   ) {
     this.client = new WebhookClient(config.TOCSIN_ALLOW_PRIVATE_URLS, config.TOCSIN_DISPATCH_CONCURRENCY, config.TOCSIN_ALLOWED_PRIVATE_CIDRS);
+    this.mail = new MailClient(config.TOCSIN_SMTP_URL, config.TOCSIN_SMTP_FROM);
     this.loop = new PollingLoop(DeliveryWorker.name, config.TOCSIN_DISPATCH_POLL_MS, () => this.claimAndSend());
     this.attempts = new Counter({
       name: 'tocsin_delivery_attempts_total',
@@ -206,22 +225,28 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     const endpoints = await this.deliveries.endpoints(manager, rows.map((r) => r.endpoint_id));
     const byId = new Map(endpoints.map((e) => [e.id, e]));
     const ready: Claimed[] = [];
-    const writes: Array<{ delivery: ClaimedDelivery; event: NewEvent; final?: DeliveryUpdate }> = [];
+    const writes: ClaimRecord[] = [];
     for (const delivery of rows) {
       const endpoint = byId.get(delivery.endpoint_id);
       if (!endpoint || endpoint.tenant_id !== delivery.tenant_id) {
         const reason = 'endpoint deleted';
         writes.push({
           delivery,
-          event: { ...DELIVERY_EVENTS.DeadLettered, data: { attempts: delivery.attempts - 1, reason } },
+          events: [{ ...DELIVERY_EVENTS.DeadLettered, data: { attempts: delivery.attempts - 1, reason } }],
           final: { status: 'dead_lettered', lastError: reason },
         });
       } else if (endpoint.status === 'paused' || endpoint.status === 'disabled') {
         const reason = `endpoint ${endpoint.status}`;
-        writes.push({ delivery, event: { ...DELIVERY_EVENTS.Skipped, data: { reason } }, final: { status: 'skipped', lastError: reason } });
+        const fallback = p1Fallback(delivery, endpoint, reason);
+        writes.push({
+          delivery,
+          events: [{ ...DELIVERY_EVENTS.Skipped, data: { reason } }, ...(fallback ? [fallback.event] : [])],
+          final: { status: 'skipped', lastError: reason },
+          fallback: fallback?.delivery,
+        });
       } else {
         const data: AttemptStartedData = { attempt: delivery.attempts, url: endpoint.url };
-        writes.push({ delivery, event: { ...DELIVERY_EVENTS.AttemptStarted, data } });
+        writes.push({ delivery, events: [{ ...DELIVERY_EVENTS.AttemptStarted, data }] });
         ready.push({ delivery, endpoint });
       }
     }
@@ -230,54 +255,64 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * The request an attempt sends, by the endpoint's type, or why it cannot be made: a
-   * secret (or routing key) the keys cannot open fails this endpoint only. A webhook is the
-   * signed DESIGN §5 body to the endpoint's URL; a PagerDuty endpoint's is an Events API v2
-   * event to PAGERDUTY_EVENTS_URL, which PagerDuty authenticates by its routing key; a Slack
-   * endpoint's is a Block Kit message to its incoming webhook, whose URL is the secret.
+   * What an attempt sends, by the endpoint's type, or why it cannot be made: a secret (or
+   * routing key) the keys cannot open fails this endpoint only. A webhook is the signed
+   * DESIGN §5 body to the endpoint's URL; a PagerDuty endpoint's is an Events API v2 event
+   * to PAGERDUTY_EVENTS_URL, which PagerDuty authenticates by its routing key; a Slack
+   * endpoint's is a Block Kit message to its incoming webhook, whose URL is the secret; an
+   * email endpoint's is a message to its recipients through TOCSIN_SMTP_URL.
    */
-  private prepare({ delivery, endpoint }: Claimed, now: Date): WebhookRequest | { unreadable: string } {
+  private prepare({ delivery, endpoint }: Claimed, now: Date): Outgoing {
     // The row's body was written from a WebhookBody by the fan-out (enqueue), minus its stamp.
     const stamped = { ...delivery.body, delivered_at: now.toISOString() } as WebhookBody;
+    const json = (url: string, message: unknown): Outgoing => ({
+      http: {
+        url,
+        method: 'POST',
+        timeoutMs: endpoint.timeout_ms,
+        body: JSON.stringify(message),
+        headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+      },
+    });
     try {
-      if (endpoint.type === 'pagerduty') {
-        return {
-          url: this.config.PAGERDUTY_EVENTS_URL,
-          method: 'POST',
-          timeoutMs: endpoint.timeout_ms,
-          body: JSON.stringify(pagerDutyEvent(stamped, openSecret(this.box, endpoint.id, endpoint.secret))),
-          headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
-        };
-      }
-      if (endpoint.type === 'slack') {
-        return {
-          url: openSecret(this.box, endpoint.id, endpoint.secret),
-          method: 'POST',
-          timeoutMs: endpoint.timeout_ms,
-          body: JSON.stringify(slackMessage(stamped)),
-          headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
-        };
+      switch (endpoint.type) {
+        case 'pagerduty':
+          return json(this.config.PAGERDUTY_EVENTS_URL, pagerDutyEvent(stamped, openSecret(this.box, endpoint.id, endpoint.secret)));
+        case 'slack':
+          return json(openSecret(this.box, endpoint.id, endpoint.secret), slackMessage(stamped));
+        case 'email':
+          return { mail: { to: mailRecipients(endpoint.url), email: alertEmail(stamped, delivery.id), timeoutMs: endpoint.timeout_ms } };
+        case 'webhook':
+          break;
       }
       const body = JSON.stringify(stamped);
       const signature = signWebhook({ webhookId: delivery.id, timestamp: now, body, secrets: signingSecrets(this.box, endpoint, now) });
       return {
-        url: endpoint.url,
-        method: endpoint.method,
-        timeoutMs: endpoint.timeout_ms,
-        body,
-        headers: {
-          ...endpointHeaders(this.box, endpoint),
-          'content-type': 'application/json',
-          'user-agent': USER_AGENT,
-          ...signature,
-          'x-tocsin-event': delivery.event_type,
-          'x-tocsin-attempt': String(delivery.attempts),
+        http: {
+          url: endpoint.url,
+          method: endpoint.method,
+          timeoutMs: endpoint.timeout_ms,
+          body,
+          headers: {
+            ...endpointHeaders(this.box, endpoint),
+            'content-type': 'application/json',
+            'user-agent': USER_AGENT,
+            ...signature,
+            'x-tocsin-event': delivery.event_type,
+            'x-tocsin-attempt': String(delivery.attempts),
+          },
         },
       };
     } catch (err) {
       if (!(err instanceof SecretsError)) throw err;
       return { unreadable: `endpoint secret cannot be opened: ${err.message}` };
     }
+  }
+
+  private send(outgoing: Outgoing): Promise<WebhookResponse> {
+    if ('http' in outgoing) return this.client.send(outgoing.http);
+    if ('mail' in outgoing) return this.mail.send(outgoing.mail);
+    return Promise.resolve({ result: { kind: 'error', errorClass: 'secret_unreadable', message: outgoing.unreadable }, durationMs: 0, snippet: null });
   }
 
   private async attempt({ delivery, endpoint }: Claimed): Promise<void> {
@@ -294,26 +329,30 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
         'http.request.method': endpoint.method,
       },
     });
-    const request = this.prepare({ delivery, endpoint }, new Date());
-    const response: WebhookResponse =
-      'unreadable' in request
-        ? { result: { kind: 'error', errorClass: 'secret_unreadable', message: request.unreadable }, durationMs: 0, snippet: null }
-        : await this.tracing.withSpan(span, () => this.client.send(request));
+    const outgoing = this.prepare({ delivery, endpoint }, new Date());
+    const response = await this.tracing.withSpan(span, () => this.send(outgoing));
     const finishedAt = new Date();
     // The schedule counts from the latest redelivery, so a redelivered webhook gets its full set of retries.
-    const verdict = judgeAttempt(response.result, delivery.attempts - delivery.schedule_offset, endpoint.retry_schedule_seconds, finishedAt);
+    const verdict = handOverUnreadable(
+      judgeAttempt(response.result, delivery.attempts - delivery.schedule_offset, endpoint.retry_schedule_seconds, finishedAt),
+      delivery,
+      endpoint,
+    );
     span.setAttribute('tocsin.outcome', verdict.kind);
     if (response.result.kind === 'response') span.setAttribute('http.response.status_code', response.result.status);
     if (verdict.kind !== 'delivered') span.setStatus({ code: SpanStatusCode.ERROR, message: verdict.errorClass });
     span.end(finishedAt);
     this.attempts.inc({ outcome: verdict.kind });
     this.latency.observe(response.durationMs / 1000);
-    const [events, update] = outcomeEvents(delivery, verdict, response, 'unreadable' in request ? 0 : Buffer.byteLength(request.body), finishedAt);
+    const [outcome, update] = outcomeEvents(delivery, verdict, response, requestBytes(outgoing), finishedAt);
+    // A P1 that dead-letters goes out by the endpoint's fallback, created with this outcome.
+    const fallback = verdict.kind === 'dead_letter' ? p1Fallback(delivery, endpoint, verdict.reason) : null;
+    const events = fallback ? [...outcome, fallback.event] : outcome;
     await new Promise<void>((done, failed) => {
       const lane = this.lanes[laneOf(endpoint.id)]!;
       this.unwritten++;
       lane.pending.push({
-        record: { delivery, events, update },
+        record: { delivery, events, update, fallback: fallback?.delivery },
         attempt: {
           endpointId: endpoint.id,
           tenantId: endpoint.tenant_id,
@@ -429,11 +468,22 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     await Promise.allSettled([...this.inFlight]);
     await Promise.allSettled(this.lanes.map((lane) => lane.running));
     await this.client.close();
+    this.mail.close();
   }
 }
 
+/**
+ * A P1 whose endpoint's secret cannot be opened does not wait out the schedule for an
+ * operator to bring the key back: when the endpoint names a fallback, the delivery
+ * dead-letters now and the fallback takes it. Without one it is retried as any other.
+ */
+function handOverUnreadable(verdict: Verdict, delivery: ClaimedDelivery, endpoint: EndpointEntity): Verdict {
+  if (verdict.kind !== 'retry' || verdict.errorClass !== 'secret_unreadable' || !p1Fallback(delivery, endpoint, '')) return verdict;
+  return { kind: 'dead_letter', errorClass: 'secret_unreadable', reason: 'endpoint secret cannot be opened; handed to the fallback endpoint', disableEndpoint: false };
+}
+
 function isRetriableClass(errorClass: string): boolean {
-  return errorClass === 'http_5xx' || errorClass === 'timeout' || errorClass === 'connection' || errorClass === 'http_408_429';
+  return ['http_5xx', 'timeout', 'connection', 'http_408_429', 'smtp_deferred'].includes(errorClass);
 }
 
 function outcomeEvents(

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DELIVERY_EVENTS, deliveryStreamId } from '@tocsin/contracts';
 import type { DeliveryEntity, DeliveryStatus, EndpointEntity } from '@tocsin/database';
-import { appendToStreams, deliveryMetadata, type StreamAppend } from '@tocsin/delivery-queue';
+import { appendToStreams, deliveryMetadata, enqueueDeliveries, type NewDelivery, type StreamAppend } from '@tocsin/delivery-queue';
 import type { NewEvent } from '@tocsin/event-store';
 
 /** A delivery's next row state, written together with the events that lead to it. */
@@ -17,6 +17,8 @@ export interface DeliveryRecord {
   readonly delivery: ClaimedDelivery;
   readonly events: readonly NewEvent[];
   readonly update: DeliveryUpdate;
+  /** A P1 handed to the endpoint's fallback: created with the outcome (its FallbackQueued is in events). */
+  readonly fallback?: NewDelivery | undefined;
 }
 
 /** The columns of a delivery the worker needs to attempt it and record the outcome. */
@@ -33,7 +35,17 @@ export type ClaimedDelivery = Pick<
   | 'schedule_offset'
   | 'stream_version'
   | 'traceparent'
+  | 'sequence'
+  | 'fallback_of'
 >;
+
+/** What a claim writes for one delivery: AttemptStarted, or why it will not be attempted (and, for a P1, its hand-over). */
+export interface ClaimRecord {
+  readonly delivery: ClaimedDelivery;
+  readonly events: readonly NewEvent[];
+  readonly final?: DeliveryUpdate;
+  readonly fallback?: NewDelivery | undefined;
+}
 
 /** Slack over the endpoint's own timeout before a lease is taken for a dead worker's. */
 export const LEASE_MARGIN_SECONDS = 5;
@@ -127,7 +139,7 @@ export class DeliveryRepository {
        FROM picked
        WHERE d.id = picked.id
        RETURNING d.id, d.tenant_id, d.endpoint_id, d.alert_event_id, d.event_type, d.dedup_key, d.body, d.attempts,
-                 d.schedule_offset, d.stream_version, d.traceparent`,
+                 d.schedule_offset, d.stream_version, d.traceparent, d.sequence, d.fallback_of`,
       [limit, perEndpoint, LEASE_MARGIN_SECONDS, perTenant, [...inFlight.keys()], [...inFlight.values()]],
     );
     return result[0];
@@ -166,10 +178,12 @@ export class DeliveryRepository {
       ],
     );
     const written = new Set(rows.map((r) => r.id));
+    const kept = records.filter((r) => written.has(r.delivery.id));
     await appendToStreams(
       manager,
-      records.filter((r) => written.has(r.delivery.id)).map((r) => deliveryAppend(r.delivery, r.delivery.stream_version, r.events)),
+      kept.map((r) => deliveryAppend(r.delivery, r.delivery.stream_version, r.events)),
     );
+    await enqueueDeliveries(manager, kept.flatMap((r) => (r.fallback ? [r.fallback] : [])));
     return written;
   }
 
@@ -177,23 +191,27 @@ export class DeliveryRepository {
    * Appends one event per freshly claimed delivery (its claim already bumped the version),
    * and moves the ones that will not be attempted to their final status.
    */
-  async recordClaimed(
-    manager: EntityManager,
-    claimed: ReadonlyArray<{ delivery: ClaimedDelivery; event: NewEvent; final?: DeliveryUpdate }>,
-  ): Promise<void> {
+  async recordClaimed(manager: EntityManager, claimed: readonly ClaimRecord[]): Promise<void> {
     await appendToStreams(
       manager,
-      claimed.map((c) => deliveryAppend(c.delivery, c.delivery.stream_version - 1, [c.event])),
+      claimed.map((c) => deliveryAppend(c.delivery, c.delivery.stream_version - 1, c.events)),
     );
     const finals = claimed.filter((c) => c.final);
     if (finals.length === 0) return;
+    // The claim counted one event; a hand-over to the fallback adds its own.
     await manager.query(
       `UPDATE deliveries d SET status = u.status, last_error = u.last_error, lease_until = NULL, next_attempt_at = NULL,
-              updated_at = clock_timestamp()
-       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, status, last_error)
+              stream_version = d.stream_version + u.more, updated_at = clock_timestamp()
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[]) AS u(id, status, last_error, more)
        WHERE d.id = u.id`,
-      [finals.map((c) => c.delivery.id), finals.map((c) => c.final!.status), finals.map((c) => c.final!.lastError ?? null)],
+      [
+        finals.map((c) => c.delivery.id),
+        finals.map((c) => c.final!.status),
+        finals.map((c) => c.final!.lastError ?? null),
+        finals.map((c) => c.events.length - 1),
+      ],
     );
+    await enqueueDeliveries(manager, finals.flatMap((c) => (c.fallback ? [c.fallback] : [])));
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { WebhookBody } from '@tocsin/contracts';
+import { clip, headline, spokenDuration } from './alert-words';
 
 /** Slack's limits: a section's text up to 3 000 characters, a header's up to 150. */
 const SECTION_MAX = 3000;
@@ -6,32 +7,8 @@ const HEADER_MAX = 150;
 
 const MARK: Record<WebhookBody['severity'], string> = { P1: ':red_circle:', P2: ':large_orange_circle:', P3: ':large_yellow_circle:' };
 
-const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
-
 /** Slack's mrkdwn treats &, < and > as markup; text from outside must not become a link or a mention. */
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-function headline(body: WebhookBody): string {
-  switch (body.event) {
-    case 'downtime_started':
-      return `${body.severity} ${body.server_slug} is down`;
-    case 'downtime_resolved':
-      return `${body.server_slug} recovered`;
-    case 'slo_breach_warning':
-      return `${body.severity} ${body.server_slug}: SLO error budget burning`;
-    case 'schema_drift_detected':
-      return `${body.server_slug}: its tools changed`;
-    case 'webhook.test':
-      return 'Test message from Tocsin';
-  }
-}
-
-function duration(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = Math.round(seconds % 60);
-  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s} s` : `${s} s`;
-}
 
 /**
  * A delivery's body as a Slack incoming-webhook message (Block Kit): a header saying what
@@ -48,7 +25,7 @@ export function slackMessage(body: WebhookBody): Record<string, unknown> {
     `*Severity*\n${body.severity}`,
     ...(body.failure_layer ? [`*Layer*\n${body.failure_layer}`] : []),
     `*Started*\n<!date^${Math.floor(Date.parse(body.started_at) / 1000)}^{date_short_pretty} {time_secs}|${body.started_at}>`,
-    ...(body.duration_seconds !== undefined ? [`*Duration*\n${duration(body.duration_seconds)}`] : []),
+    ...(body.duration_seconds !== undefined ? [`*Duration*\n${spokenDuration(body.duration_seconds)}`] : []),
   ];
   return {
     text: clip(`${headline(body)}${body.last_error && !resolved ? `: ${body.last_error}` : ''}`, SECTION_MAX),

@@ -718,6 +718,7 @@ export interface components {
                 next_attempt_at: string | null;
                 last_http_status: number | null;
                 last_error: string | null;
+                fallback_of: string | null;
                 /** Format: date-time */
                 created_at: string;
                 /** Format: date-time */
@@ -735,7 +736,7 @@ export interface components {
             tenant_id: string;
             name: string;
             /** @enum {string} */
-            type: "webhook" | "pagerduty" | "slack";
+            type: "webhook" | "pagerduty" | "slack" | "email";
             url: string;
             events: string[];
             severities: string[];
@@ -749,6 +750,7 @@ export interface components {
             timeout_ms: number;
             /** @enum {string} */
             status: "active" | "paused" | "degraded" | "disabled";
+            fallback_endpoint_id: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -807,6 +809,7 @@ export interface components {
             next_attempt_at: string | null;
             last_http_status: number | null;
             last_error: string | null;
+            fallback_of: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -830,6 +833,7 @@ export interface components {
             next_attempt_at: string | null;
             last_http_status: number | null;
             last_error: string | null;
+            fallback_of: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1907,15 +1911,18 @@ export interface operations {
                     retry_schedule_seconds?: number[];
                     /** @default 10000 */
                     timeout_ms?: number;
+                    /** @default null */
+                    fallback_endpoint_id?: string | null;
                     /**
                      * @default webhook
                      * @enum {string}
                      */
-                    type?: "webhook" | "pagerduty" | "slack";
+                    type?: "webhook" | "pagerduty" | "slack" | "email";
                     config?: {
                         routing_key?: string;
                         /** Format: uri */
                         url?: string;
+                        to?: string[];
                     };
                 };
             };
@@ -2026,10 +2033,12 @@ export interface operations {
                     };
                     retry_schedule_seconds?: number[];
                     timeout_ms?: number;
+                    fallback_endpoint_id?: string | null;
                     config?: {
                         routing_key?: string;
                         /** Format: uri */
                         url?: string;
+                        to?: string[];
                     };
                 };
             };

@@ -3,7 +3,7 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } fro
 export type EndpointStatus = 'active' | 'paused' | 'degraded' | 'disabled';
 
 /** Where an endpoint's deliveries go (DESIGN §9). */
-export const ENDPOINT_TYPES = ['webhook', 'pagerduty', 'slack'] as const;
+export const ENDPOINT_TYPES = ['webhook', 'pagerduty', 'slack', 'email'] as const;
 export type EndpointType = (typeof ENDPOINT_TYPES)[number];
 
 export interface PreviousSecret {
@@ -38,7 +38,8 @@ export class EndpointEntity {
   @Column('text') name!: string;
   /**
    * `webhook` (a signed POST to url), `pagerduty` (Events API v2; the routing key sealed in
-   * `secret`) or `slack` (the incoming webhook's URL sealed in `secret`; `url` shows its origin).
+   * `secret`), `slack` (the incoming webhook's URL sealed in `secret`; `url` shows its origin)
+   * or `email` (a message through TOCSIN_SMTP_URL; `url` is `mailto:` its recipients).
    */
   @Column('text', { default: 'webhook' }) type!: EndpointType;
   @Column('text') url!: string;
@@ -60,6 +61,8 @@ export class EndpointEntity {
   @Column('jsonb') retry_schedule_seconds!: number[];
   @Column('integer') timeout_ms!: number;
   @Column('text') status!: EndpointStatus;
+  /** Another of the tenant's endpoints that takes the P1s this one cannot deliver (dead-lettered, paused, disabled). */
+  @Column('uuid', { nullable: true }) fallback_endpoint_id!: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) created_at!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated_at!: Date;
 }

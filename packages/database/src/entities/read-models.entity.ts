@@ -48,6 +48,8 @@ export class DeliveryEntity {
   @Column('integer') stream_version!: number;
   /** W3C traceparent of the span that made the delivery (the router's, for an alert); null before tracing. */
   @Column('text', { nullable: true }) traceparent!: string | null;
+  /** The delivery this one stands in for: a P1 its own endpoint could not deliver, sent by that endpoint's fallback. */
+  @Column('uuid', { nullable: true }) fallback_of!: string | null;
   @Column('timestamptz') created_at!: Date;
   @Column('timestamptz') updated_at!: Date;
 }

@@ -79,6 +79,13 @@ export class ReplayDeliveriesCommand extends Command<Outcome<{ count: number; dr
 
 const notFound = (id: string) => refuse(404, `endpoint ${id} not found`);
 
+/** Why an endpoint cannot name this fallback: it is the endpoint itself, or not one of the tenant's endpoints. */
+async function fallbackRefusal(endpoints: EndpointRepository, tenantId: string, fallbackId: string | null | undefined, selfId: string | null) {
+  if (!fallbackId) return null;
+  if (fallbackId === selfId) return refuse(400, 'cannot be the endpoint itself', 'fallback_endpoint_id');
+  return (await endpoints.find(tenantId, fallbackId)) ? null : refuse(400, `endpoint ${fallbackId} not found`, 'fallback_endpoint_id');
+}
+
 @CommandHandler(RegisterEndpointCommand)
 export class RegisterEndpointHandler implements ICommandHandler<RegisterEndpointCommand> {
   constructor(
@@ -89,10 +96,13 @@ export class RegisterEndpointHandler implements ICommandHandler<RegisterEndpoint
 
   async execute({ tenantId, body }: RegisterEndpointCommand): Promise<Outcome<EndpointWithSecret>> {
     const { config, ...fields } = body;
-    const refused = body.type === 'pagerduty' ? null : checkTargetUrl(config?.url ?? body.url!, this.config, config?.url ? 'config.url' : 'url');
+    const sendsTo = config?.url ?? body.url;
+    const refused = sendsTo === undefined ? null : checkTargetUrl(sendsTo, this.config, config?.url ? 'config.url' : 'url');
     if (refused) return refused;
+    const noFallback = await fallbackRefusal(this.endpoints, tenantId, body.fallback_endpoint_id, null);
+    if (noFallback) return noFallback;
     // A destination's routing key or secret URL is kept, sealed, where a webhook keeps its signing secret.
-    const url = destinationUrl(body.type, config?.url ?? body.url!, this.config);
+    const url = config?.to ? mailtoUrl(config.to) : destinationUrl(body.type, sendsTo ?? '', this.config);
     const secret = config?.routing_key ?? config?.url ?? body.secret ?? generateWebhookSecret();
     const id = randomUUID();
     const endpoint = await this.endpoints.insert({
@@ -127,12 +137,15 @@ export class UpdateEndpointHandler implements ICommandHandler<UpdateEndpointComm
       const [issue] = configIssues(current.type, config);
       if (issue) return refuse(400, issue.message, issue.path.join('.'));
     }
+    const noFallback = await fallbackRefusal(this.endpoints, tenantId, changes.fallback_endpoint_id, endpointId);
+    if (noFallback) return noFallback;
     const target = config?.url ?? changes.url;
     const refused = target ? checkTargetUrl(target, this.config, config?.url ? 'config.url' : 'url') : null;
     if (refused) return refused;
     const stored = config?.routing_key ?? config?.url;
     const sealed = {
       ...(headers === undefined ? {} : sealHeaders(this.box, endpointId, headers)),
+      ...(config?.to === undefined ? {} : { url: mailtoUrl(config.to) }),
       ...(stored === undefined ? {} : { secret: this.box.seal(stored, sealedIn.endpointSecret(endpointId)), url: destinationUrl(current.type, stored, this.config) }),
     };
     const updated = await this.endpoints.update(tenantId, endpointId, { ...rest, ...sealed });
@@ -144,6 +157,11 @@ export class UpdateEndpointHandler implements ICommandHandler<UpdateEndpointComm
 function fieldsForOtherType(type: EndpointEntity['type'], changes: UpdateEndpointBody): string | null {
   const foreign = type === 'webhook' ? (['config'] as const) : (['url', 'method', 'headers'] as const);
   return foreign.find((field) => changes[field] !== undefined) ?? null;
+}
+
+/** An email endpoint's `url`: its recipients, as the one address that names them all. */
+function mailtoUrl(to: readonly string[]): string {
+  return `mailto:${to.join(',')}`;
 }
 
 /**

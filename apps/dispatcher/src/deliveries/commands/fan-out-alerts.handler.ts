@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { TocsinConfig } from '@tocsin/config';
 import { alertEventSchema, describeIssues, parseWith, type AlertEvent } from '@tocsin/contracts';
 import type { EndpointEntity } from '@tocsin/database';
-import { deliveryId, enqueueDeliveries, type NewDelivery } from '@tocsin/delivery-queue';
+import { asFallbackSource, deliveryId, enqueueDeliveries, p1Fallback, type NewDelivery } from '@tocsin/delivery-queue';
 import { freshRecords, markProcessedMany, storeOffset } from '@tocsin/event-store';
 import { SpanKind, TOCSIN_CONFIG, Tracing, type SpanGroup } from '@tocsin/runtime';
 import { endpointMatches } from '../../endpoints/endpoint-matcher';
@@ -63,10 +63,13 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
       const deliveries: NewDelivery[] = [];
       for (const alert of todo) {
         const body = webhookBody(alert, this.config.TOCSIN_DASHBOARD_URL);
-        const matching = endpoints.filter((e) => endpointMatches(e, alert));
+        // A disabled endpoint gets nothing, but for a P1 it names a fallback for: that is recorded, and handed over.
+        const matching = endpoints.filter(
+          (e) => endpointMatches(e, alert) || (e.status === 'disabled' && e.fallback_endpoint_id !== null && alert.severity === 'P1' && endpointMatches({ ...e, status: 'active' }, alert)),
+        );
         const traceparent = matching.length > 0 ? this.traceFanOut(alert, headersOf.get(alert)!, matching.length, spans) : undefined;
         for (const endpoint of matching) {
-          deliveries.push({
+          const delivery: NewDelivery = {
             id: deliveryId(alert.event_id, endpoint.id),
             tenantId: alert.tenant_id,
             endpointId: endpoint.id,
@@ -76,8 +79,16 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
             sequence: alert.sequence,
             body,
             traceparent: traceparent ?? null,
-            ...(endpoint.status === 'paused' ? { skipReason: 'endpoint paused' } : {}),
-          });
+          };
+          if (endpoint.status !== 'paused' && endpoint.status !== 'disabled') {
+            deliveries.push(delivery);
+            continue;
+          }
+          // A paused (or disabled) endpoint's P1 goes out by its fallback, if it names one.
+          const skipReason = `endpoint ${endpoint.status}`;
+          const fallback = p1Fallback(asFallbackSource(delivery), endpoint, skipReason);
+          deliveries.push({ ...delivery, skipReason, ...(fallback ? { handedOver: fallback.event } : {}) });
+          if (fallback) deliveries.push(fallback.delivery);
         }
       }
       const created = await enqueueDeliveries(manager, deliveries);
