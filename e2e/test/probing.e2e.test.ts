@@ -3,6 +3,7 @@ import type { ProbeResult } from '@tocsin/contracts';
 import {
   startMcpServer,
   startStatelessMcpServer,
+  TEST_OAUTH_TOKEN,
   waitFor,
   type StatelessMcpServerMode,
   type StatelessTestMcpServer,
@@ -148,6 +149,40 @@ describe('active probing of both MCP generations', () => {
       setMode('hang', 'hang');
       const r = await expectResult({ failure_layer: 'transport' }, 'hang cut at the timeout');
       expect(r.error).toMatch(/timed out after 1500 ms/);
+    });
+  });
+
+  describe('probe truth', () => {
+    const servers: Array<{ close(): Promise<void> }> = [];
+    afterAll(() => Promise.all(servers.map((s) => s.close())));
+
+    it('calls an OAuth-protected server (401 with a Bearer challenge) up and protected, not an outage, and probes past it with a token', async () => {
+      const [gated, gatedStateless] = await Promise.all([startMcpServer({ auth: 'oauth' }), startStatelessMcpServer({ auth: 'oauth' })]);
+      servers.push(gated, gatedStateless);
+      await createMonitor('gated', gated.url);
+      await createMonitor('gated-stateless', gatedStateless.url);
+      await createMonitor('gated-token', gated.url, { headers: { authorization: `Bearer ${TEST_OAUTH_TOKEN}` } });
+      for (const slug of ['gated', 'gated-stateless']) {
+        const result = await tap.next(ids[slug]!, 0, () => true, `${slug}'s first result`);
+        expect(result).toMatchObject({ ok: true, auth: 'protected', http_status: 401 });
+        expect(result.failure_layer).toBeUndefined();
+        await waitFor(async () => (await statusOf(slug)).status === 'up', { description: `${slug} up` });
+      }
+      const past = await tap.next(ids['gated-token']!, 0, (r) => r.ok, 'a probe past the gate');
+      expect(past.auth).toBeUndefined();
+      expect(past.tools).toHaveLength(2);
+      const incidents = await api.get<{ data: Array<{ monitor_id: string }> }>('/v1/incidents');
+      expect(incidents.body.data.filter((i) => [ids['gated'], ids['gated-stateless']].includes(i.monitor_id))).toEqual([]);
+    });
+
+    it('calls a new stateless server whose server/discover answers a JSON-RPC error an initialize failure, though initialize got a 400', async () => {
+      const broken = await startStatelessMcpServer();
+      servers.push(broken);
+      broken.setMode('discover_error');
+      await createMonitor('discover-broken', broken.url);
+      const result = await tap.next(ids['discover-broken']!, 0, () => true, 'its first result');
+      expect(result).toMatchObject({ ok: false, failure_layer: 'initialize' });
+      expect(result.error).toContain('discover');
     });
   });
 });

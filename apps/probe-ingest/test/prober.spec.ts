@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateEncryptionKey, sealedIn, SecretBox } from '@tocsin/secrets';
-import { startMcpServer, startStatelessMcpServer, type StatelessTestMcpServer, type TestMcpServer } from '@tocsin/testing';
+import {
+  startMcpServer,
+  startStatelessMcpServer,
+  TEST_OAUTH_TOKEN,
+  type StatelessTestMcpServer,
+  type TestMcpServer,
+} from '@tocsin/testing';
 import { probeHttpService } from '../src/probing/http-probe';
 import { ProberService } from '../src/probing/prober.service';
 import { nextSlotAfter, phaseMs, slotIndex } from '../src/scheduling/phase';
@@ -93,6 +99,22 @@ describe('probing real servers', () => {
   it('learns that a server is stateless', async () => {
     const probed = await prober.probe(mcpMonitor(stateless.url));
     expect(probed?.learned).toEqual({ generation: 'stateless', protocolVersion: '2026-07-28', toolsCount: 2 });
+  });
+
+  it('reports an MCP server behind OAuth as up and protected, learns nothing, and sends a sealed token on', async () => {
+    const gated = await startMcpServer({ auth: 'oauth' });
+    try {
+      const monitor = mcpMonitor(gated.url);
+      const probed = await prober.probe(monitor);
+      expect(probed?.outcome).toEqual({ ok: true, auth: 'protected', http_status: 401, latency_ms: expect.any(Number) });
+      expect(probed?.learned).toBeUndefined();
+      const token = box.sealJson({ authorization: `Bearer ${TEST_OAUTH_TOKEN}` }, sealedIn.monitorHeaders(monitor.id));
+      const authorized = await prober.probe({ ...monitor, sealed_headers: token });
+      expect(authorized?.outcome).toMatchObject({ ok: true, tools_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(authorized?.outcome.auth).toBeUndefined();
+    } finally {
+      await gated.close();
+    }
   });
 
   it('refuses private targets unless private URLs are allowed', async () => {

@@ -84,6 +84,14 @@ describe('monitor aggregate: incidents', () => {
     expect(state.open).toBeNull();
   });
 
+  it('counts an OAuth-protected result (ok, auth: protected, HTTP 401, no tools) as an ordinary good probe', () => {
+    const protectedUp = () => probe(true, { auth: 'protected', http_status: 401 });
+    const opened = run(INITIAL_STATE, [fail(), fail(), fail()]);
+    expect(run(opened.state, [protectedUp()]).events.map((e) => e.type)).toEqual(['IncidentResolved']);
+    expect(run(INITIAL_STATE, [fail(), fail(), protectedUp(), fail(), fail()]).events).toEqual([]);
+    expect(run(INITIAL_STATE, [protectedUp(), protectedUp()]).state).toMatchObject({ consecutiveSuccesses: 2, lastOk: true });
+  });
+
   it('waits for recover_after good probes', () => {
     const s = { ...settings, recoverAfter: 2 };
     const opened = run(INITIAL_STATE, [fail(), fail(), fail()], s);
@@ -198,6 +206,14 @@ describe('monitor aggregate: schema drift', () => {
       data: { severity: 'P3', previous_hash: 'h1', current_hash: 'h2', added: ['new'], removed: ['old'], changed: ['fetch'] },
     });
     expect(rebuild([...drift.events]).toolsHash).toBe('h2');
+  });
+
+  it('keeps the baseline through OAuth-protected results, whose tools were not read', () => {
+    const base = run(INITIAL_STATE, [probe(true, { tools_hash: 'h1', tools: tools(['search', 'a']) })]);
+    const gated = run(base.state, [probe(true, { auth: 'protected', http_status: 401 })]);
+    expect(gated.events).toEqual([]);
+    expect(gated.state.toolsHash).toBe('h1');
+    expect(run(gated.state, [probe(true, { tools_hash: 'h1', tools: tools(['search', 'a']) })]).events).toEqual([]);
   });
 
   it('hashes whole tool definitions when the prober sent no per-tool hash', () => {

@@ -6,6 +6,13 @@ export type FailureLayer = z.infer<typeof failureLayerSchema>;
 
 export const SERVICE_STATUSES = ['operational', 'degraded', 'down', 'maintenance'] as const;
 export const PROBE_SOURCES = ['active', 'push', 'receiver', 'kafka'] as const;
+/**
+ * `protected`: an OAuth-protected MCP server answered the probe's first request with 401 and
+ * a Bearer challenge (MCP authorization spec). It comes with `ok: true` and counts as any
+ * healthy result; its tools were not read, so there is no `tools_hash`.
+ */
+export const PROBE_AUTH_STATES = ['protected'] as const;
+export type ProbeAuth = (typeof PROBE_AUTH_STATES)[number];
 
 /** More tools than any server offers; a longer list is refused rather than stored in the monitor's state. */
 export const MAX_TOOLS = 1000;
@@ -35,6 +42,7 @@ export const probeResultSchema = z
     http_status: z.number().int().min(100).max(599).optional(),
     tools_hash: z.string().max(200).optional(),
     tools: z.array(toolSchema).max(MAX_TOOLS).optional(),
+    auth: z.enum(PROBE_AUTH_STATES).optional(),
     status: z.enum(SERVICE_STATUSES).optional(),
     source: z.enum(PROBE_SOURCES),
   })

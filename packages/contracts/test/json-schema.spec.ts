@@ -34,6 +34,8 @@ describe('the JSON Schema of ProbeResult', () => {
     ['a failed receiver status', { ...good, ok: false, status: 'down', source: 'receiver' }],
     ['tools with their hashes', { ...good, tools_hash: 'abc', tools: [{ name: 'search', hash: 'def' }] }],
     ['an offset timestamp', { ...good, observed_at: '2026-11-24T02:02:03+01:00' }],
+    ['an OAuth-protected server', { ...good, auth: 'protected', http_status: 401, source: 'active' }],
+    ['an unknown auth state', { ...good, auth: 'open' }],
     ['a failure without a layer', { ...good, ok: false }],
     ['an unknown layer', { ...good, ok: false, failure_layer: 'dns' }],
     ['a bad event id', { ...good, event_id: 'not-a-uuid' }],
@@ -62,6 +64,7 @@ describe('the JSON Schema of ProbeResult', () => {
       'a failed receiver status',
       'tools with their hashes',
       'an offset timestamp',
+      'an OAuth-protected server',
     ]);
   });
 });

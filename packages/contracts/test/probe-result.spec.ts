@@ -24,6 +24,12 @@ describe('ProbeResult schema', () => {
     expect(parsed.issues.map((i) => i.field).sort()).toEqual(['event_id', 'failure_layer']);
   });
 
+  it('keeps auth: protected on a healthy result, and refuses any other auth state', () => {
+    const healthy = { ...valid, ok: true, failure_layer: undefined, error: undefined, auth: 'protected', http_status: 401 };
+    expect(parseWith(probeResultSchema, healthy)).toMatchObject({ ok: true, value: { ok: true, auth: 'protected' } });
+    expect(parseWith(probeResultSchema, { ...healthy, auth: 'public' })).toMatchObject({ ok: false, issues: [{ field: 'auth' }] });
+  });
+
   it('refuses a failure without a layer', () => {
     const { failure_layer: _layer, ...rest } = valid;
     const parsed = parseWith(probeResultSchema, rest);

@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
+import { isAuthGate } from './auth-challenge';
 import { raceAbort, type ProbeDeadline } from './deadline';
 import { boundMessage } from './errors';
 import { ObservedTransport, type InitializeResponse } from './observed-transport';
@@ -46,6 +47,13 @@ export interface AttemptResult {
   cause?: unknown;
   /** The step in progress when the attempt stopped. */
   failingStep?: StepRecord;
+  /** The attempt's first request met an OAuth gate (see isAuthGate): the server is up, its tools out of reach. */
+  authGate?: boolean;
+  /**
+   * The failing request got a JSON-RPC error carrying its id: the server speaks JSON-RPC at
+   * this URL in this attempt's generation, whatever it refused.
+   */
+  answeredInJsonRpc?: boolean;
   /** Whether any HTTP response arrived during this attempt. */
   answered: boolean;
   /** When the outcome was known, before cleanup. */
@@ -68,8 +76,10 @@ export async function probeHandshake(ctx: ProbeContext): Promise<AttemptResult> 
   const streamable = await runAttempt('streamable-http', ctx);
   if (streamable.ok || !shouldTryLegacySse(streamable, ctx)) return streamable;
   const legacy = await runAttempt('sse', ctx);
-  // A server that does not speak legacy SSE either is better described by its streamable answer.
-  return legacy.ok || legacy.failingStep?.step !== 'sse-connect' ? legacy : streamable;
+  // A server that does not speak legacy SSE either is better described by its streamable
+  // answer; one whose stream answers with an OAuth challenge (token or none) does speak it.
+  const failed = legacy.failingStep;
+  return legacy.ok || failed?.step !== 'sse-connect' || failed.bearer_challenge === true ? legacy : streamable;
 }
 
 function shouldTryLegacySse(attempt: AttemptResult, ctx: ProbeContext): boolean {
@@ -109,7 +119,16 @@ async function runAttempt(kind: McpTransportKind, ctx: ProbeContext): Promise<At
     return { ...settled(kind, ctx, observed), ok: true, tools };
   } catch (cause) {
     markTimedOutStep(ctx);
-    return { ...settled(kind, ctx, observed), ok: false, cause, failingStep: ctx.recorder.current() };
+    const failingStep = ctx.recorder.current();
+    return {
+      ...settled(kind, ctx, observed),
+      ok: false,
+      cause,
+      failingStep,
+      authGate: isAuthGate(ctx.recorder.attemptSteps(), failingStep, ctx.headers),
+      // ObservedTransport notes a JSON-RPC code only for a reply matched to a request it sent.
+      answeredInJsonRpc: failingStep?.jsonrpc_code !== undefined,
+    };
   } finally {
     await client.close().catch(() => undefined);
     await observed.close().catch(() => undefined);

@@ -6,6 +6,7 @@ export { DEFAULT_MAX_RESPONSE_BYTES, MAX_TOOLS } from './response-budget';
 export type {
   McpFailureLayer,
   McpGeneration,
+  McpProbeAuth,
   McpProbeOptions,
   McpProbeOutcome,
   McpProbeStep,

@@ -18,8 +18,11 @@ import type { McpGeneration, McpProbeOptions, McpProbeOutcome } from './types';
  * Generations: the one remembered for the server (`options.generation`) is tried first; the
  * handshake era otherwise. When the first attempt fails in a way that says "not my
  * generation" (a 400/404/405 or a JSON-RPC answer that does not identify the generation),
- * the other generation is tried, and its outcome is reported if the server identified itself
- * in it (an initialize result, or a discover result / -32022 naming stateless versions).
+ * the other generation is tried, and its outcome is reported if it says more (see
+ * outweighs).
+ *
+ * An attempt whose first request meets an OAuth gate (401 + a Bearer challenge, no
+ * credentials sent) is an `ok` outcome with `auth: 'protected'`, and ends the probe.
  */
 export async function probeMcpServer(url: string, options: McpProbeOptions): Promise<McpProbeOutcome> {
   if (!(options.timeoutMs > 0 && Number.isFinite(options.timeoutMs))) {
@@ -42,9 +45,9 @@ export async function probeMcpServer(url: string, options: McpProbeOptions): Pro
     const order = options.generation === 'stateless' ? [probeStateless, probeHandshake] : [probeHandshake, probeStateless];
     const [first, second] = order as [Strategy, Strategy];
     let attempt = normalize(await first(ctx));
-    if (!attempt.ok && mayBeOtherGeneration(attempt, ctx)) {
+    if (!attempt.ok && !attempt.authGate && mayBeOtherGeneration(attempt, ctx)) {
       const other = normalize(await second(ctx));
-      if (other.ok || other.identified) attempt = other;
+      if (outweighs(other, attempt)) attempt = other;
     }
     if (deadline.cancelledByCaller) throw deadline.signal.reason;
     return toOutcome(attempt, ctx, startedAt);
@@ -60,7 +63,9 @@ type Strategy = (ctx: ProbeContext) => Promise<AttemptResult>;
 const OTHER_GENERATION_STATUSES: ReadonlySet<number> = new Set([400, 404, 405, 406, 415]);
 
 /** Generation and version read the same way for both strategies. */
-function normalize(attempt: AttemptResult): AttemptResult & { generation: McpGeneration; identified: boolean } {
+type NormalizedAttempt = AttemptResult & { generation: McpGeneration; identified: boolean };
+
+function normalize(attempt: AttemptResult): NormalizedAttempt {
   if (attempt.generation !== undefined) return { ...attempt, generation: attempt.generation, identified: attempt.identified ?? false };
   const generation = generationFromInitialize(attempt.initializeResponse);
   const protocolVersion = protocolVersionOf(attempt.initializeResponse);
@@ -69,14 +74,26 @@ function normalize(attempt: AttemptResult): AttemptResult & { generation: McpGen
   return { ...attempt, generation, protocolVersion, identified };
 }
 
-function mayBeOtherGeneration(attempt: AttemptResult & { identified: boolean }, ctx: ProbeContext): boolean {
+function mayBeOtherGeneration(attempt: NormalizedAttempt, ctx: ProbeContext): boolean {
   if (attempt.identified || ctx.deadline.signal.aborted || isFinalFailure(attempt.cause)) return false;
   const status = attempt.failingStep?.http_status;
   if (status === undefined) return false; // nothing answered: a transport failure either way
   return (status >= 200 && status <= 299) || OTHER_GENERATION_STATUSES.has(status);
 }
 
-function toOutcome(attempt: AttemptResult & { generation: McpGeneration }, ctx: ProbeContext, startedAt: number): McpProbeOutcome {
+/**
+ * Whether the other generation's attempt describes the server better than the first: it
+ * worked, the server identified itself or met it with an OAuth gate, or the server answered
+ * its request in JSON-RPC where the first attempt got no such answer. The last is what keeps
+ * a stateless server whose `server/discover` fails from being reported by the HTTP 400 its
+ * SDK gives the handshake-era initialize tried before it: discovery failing is `initialize`.
+ */
+function outweighs(other: NormalizedAttempt, first: NormalizedAttempt): boolean {
+  if (other.ok || other.identified || other.authGate) return true;
+  return other.answeredInJsonRpc === true && first.answeredInJsonRpc !== true;
+}
+
+function toOutcome(attempt: NormalizedAttempt, ctx: ProbeContext, startedAt: number): McpProbeOutcome {
   const base = {
     latency_ms: Math.round(attempt.settledAt - startedAt),
     ...(attempt.protocolVersion === undefined ? {} : { protocol_version: attempt.protocolVersion }),
@@ -90,6 +107,8 @@ function toOutcome(attempt: AttemptResult & { generation: McpGeneration }, ctx: 
     const ttl = attempt.toolsTtlMs === undefined ? {} : { tools_ttl_ms: attempt.toolsTtlMs };
     return { ok: true, ...base, http_status, tools, tools_hash: hashTools(tools), ...ttl };
   }
+  // Up, by the server's own answer; with no tools read there is nothing to hash or to drift.
+  if (attempt.authGate) return { ok: true, auth: 'protected', ...base, http_status: attempt.failingStep?.http_status };
   const failure = classifyFailure({
     step: attempt.failingStep,
     transport: attempt.transport,

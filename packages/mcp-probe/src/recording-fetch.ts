@@ -1,5 +1,6 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { fetch as undiciFetch, Response as UndiciResponse, type Dispatcher, type RequestInit as UndiciRequestInit } from 'undici';
+import { isBearerChallenge } from './auth-challenge';
 import { boundMessage, networkErrorMessage } from './errors';
 import { stepForMethod } from './protocol-steps';
 import { RedirectNotFollowedError, redirectMessage, type ResponseBudget, type ResponseTooLargeError } from './response-budget';
@@ -49,6 +50,7 @@ export function createRecordingFetch(opts: RecordingFetchOptions): FetchLike {
     if (record) {
       record.http_status = response.status;
       record.content_type = response.headers.get('content-type') ?? undefined;
+      if (response.status === 401) record.bearer_challenge = isBearerChallenge(response.headers.get('www-authenticate'));
     }
     if (response.status >= 300 && response.status <= 399 && response.status !== 304) {
       const message = boundMessage(redirectMessage(response.status, response.headers.get('location'), url));

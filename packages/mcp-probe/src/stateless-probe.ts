@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { fetch as undiciFetch } from 'undici';
+import { isAuthGate, isBearerChallenge } from './auth-challenge';
 import { boundMessage, errorMessage, networkErrorMessage } from './errors';
 import { isStatelessVersion, STATELESS_VERSIONS } from './generation';
 import type { AttemptResult, ProbeContext, ProbedTool } from './handshake-probe';
@@ -21,7 +22,8 @@ const MAX_TOOL_PAGES = 100;
 
 type JsonRpcReply =
   | { kind: 'result'; result: Record<string, unknown> }
-  | { kind: 'error'; code: number; message: string; data: unknown };
+  /** `answersRequest`: it carries the request's id, not null (a reply to a message the server could not read). */
+  | { kind: 'error'; code: number; message: string; data: unknown; answersRequest: boolean };
 
 /** Why the attempt stopped, with what the server said; thrown inside the attempt only. */
 class StepFailure extends Error {}
@@ -35,7 +37,7 @@ class StepFailure extends Error {}
 export async function probeStateless(ctx: ProbeContext): Promise<AttemptResult> {
   ctx.recorder.beginAttempt();
   let nextId = 1;
-  const state: StatelessState = { identified: false, budget: new ResponseBudget(ctx.maxResponseBytes) };
+  const state: StatelessState = { identified: false, answeredInJsonRpc: false, budget: new ResponseBudget(ctx.maxResponseBytes) };
   try {
     const version = STATELESS_VERSIONS[0] as string;
     const discover = await call(ctx, 'discover', 'server/discover', {}, version, nextId++, state);
@@ -71,13 +73,23 @@ export async function probeStateless(ctx: ProbeContext): Promise<AttemptResult> 
   } catch (cause) {
     const step = ctx.recorder.current();
     if (ctx.deadline.timedOut && step && step.endedAt === undefined) ctx.recorder.end(step, { error: 'timed out' });
-    return { ...settled(ctx, state), ok: false, cause, failingStep: ctx.recorder.current() };
+    const failingStep = ctx.recorder.current();
+    return {
+      ...settled(ctx, state),
+      ok: false,
+      cause,
+      failingStep,
+      authGate: isAuthGate(ctx.recorder.attemptSteps(), failingStep, ctx.headers),
+      answeredInJsonRpc: state.answeredInJsonRpc,
+    };
   }
 }
 
 interface StatelessState {
   /** The server answered as a stateless server does (a discover result, or -32022 naming stateless versions). */
   identified: boolean;
+  /** The request that failed got a JSON-RPC error carrying its id (e.g. discover refused by the server itself). */
+  answeredInJsonRpc: boolean;
   protocolVersion?: string;
   ttlMs?: number;
   /** Every reply of the attempt together. */
@@ -133,6 +145,7 @@ async function call(
     });
     record.http_status = response.status;
     record.content_type = response.headers.get('content-type') ?? undefined;
+    if (response.status === 401) record.bearer_challenge = isBearerChallenge(response.headers.get('www-authenticate'));
     if (response.status >= 300 && response.status <= 399 && response.status !== 304) {
       await response.body?.cancel().catch(() => undefined);
       throw new RedirectNotFollowedError(redirectMessage(response.status, response.headers.get('location'), ctx.url));
@@ -145,6 +158,7 @@ async function call(
   const reply = parseReply(text, record.content_type, id);
   const status = record.http_status;
   if (reply?.kind === 'error') {
+    state.answeredInJsonRpc = reply.answersRequest;
     const supported = noteNegotiation(reply, state);
     const names = supported === undefined ? '' : `; the server supports ${supported.join(', ') || 'none'}`;
     fail(ctx, record, `JSON-RPC ${reply.code}: ${reply.message}${names}`, reply.code);
@@ -221,6 +235,7 @@ function toReply(message: unknown, id: number): JsonRpcReply | undefined {
       code: typeof e.code === 'number' ? e.code : 0,
       message: typeof e.message === 'string' ? e.message : errorMessage(e),
       data: e.data,
+      answersRequest: m.id === id,
     };
   }
   if (m.id !== id || typeof m.result !== 'object' || m.result === null) return undefined;

@@ -9,6 +9,8 @@ export interface StepRecord {
   jsonrpc_code?: number;
   content_type?: string;
   error?: string;
+  /** A 401 whose `WWW-Authenticate` named the Bearer scheme; judged by isAuthGate, not reported per step. */
+  bearer_challenge?: boolean;
 }
 
 type StepEvidence = Pick<StepRecord, 'http_status' | 'jsonrpc_code' | 'content_type' | 'error'>;

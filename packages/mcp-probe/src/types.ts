@@ -8,6 +8,9 @@ export type McpGeneration = 'handshake' | 'stateless' | 'unknown';
 
 export type McpTransportKind = 'streamable-http' | 'sse';
 
+/** Mirrors `ProbeAuth` in @tocsin/contracts: `protected` is an OAuth-protected server that is up. */
+export type McpProbeAuth = 'protected';
+
 export type McpProbeStepName = 'initialize' | 'initialized' | 'tools/list' | 'discover' | 'sse-connect';
 
 export interface McpProbeStep {
@@ -27,6 +30,12 @@ export interface McpToolSummary {
 
 export interface McpProbeOutcome {
   ok: boolean;
+  /**
+   * `protected`: the first request was answered 401 with a Bearer challenge (MCP
+   * authorization spec) while the probe sent no credentials, so the server is up (`ok`) but
+   * its tools were not read: no `tools`, no `tools_hash`, and `http_status` is 401.
+   */
+  auth?: McpProbeAuth;
   failure_layer?: McpFailureLayer;
   /** Short, single-line, bounded (see MAX_ERROR_LENGTH). */
   error?: string;

@@ -1,7 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   startMcpServer,
   startStatelessMcpServer,
   type StatelessMcpServerMode,
+  type StatelessTestMcpServer,
   type StatelessTestTool,
   type TestMcpServerMode,
 } from '@tocsin/testing';
@@ -24,7 +27,9 @@ interface Fault {
 
 const FAULTS: Fault[] = [
   { name: 'HTTP 500', handshake: 'http_500', stateless: 'http_500', layer: 'http', http_status: 500, error: /HTTP 500/ },
-  { name: 'HTTP 401', handshake: 'http_401', stateless: 'http_401', layer: 'http', http_status: 401, error: /HTTP 401/ },
+  // Without a WWW-Authenticate challenge a 401 is no OAuth gate, and a 403 never is (oauth.test.ts).
+  { name: 'HTTP 401 without a challenge', handshake: 'http_401', stateless: 'http_401', layer: 'http', http_status: 401, error: /HTTP 401/ },
+  { name: 'HTTP 403 with a Bearer challenge', handshake: 'http_403', stateless: 'http_403', layer: 'http', http_status: 403, error: /HTTP 403/ },
   { name: 'a JSON-RPC error', handshake: 'initialize_error', stateless: 'discover_error', layer: 'initialize', error: /JSON-RPC|Unsupported/ },
   { name: 'garbage', handshake: 'garbage', stateless: 'garbage', layer: 'initialize', error: /./ },
   {
@@ -138,6 +143,7 @@ describe.each(GENERATIONS)('a $generation-generation server', ({ generation, ver
     });
 
     expect(outcome).toMatchObject({ ok: false, failure_layer: fault.layer });
+    expect(outcome.auth).toBeUndefined();
     if (fault.http_status !== undefined) expect(outcome.http_status).toBe(fault.http_status);
     expect(outcome.error).toMatch(fault.error);
     if (fault.timeoutMs !== undefined) expect(outcome.latency_ms).toBeLessThan(fault.timeoutMs + 500);
@@ -191,6 +197,74 @@ describe('a stateless server answering over SSE', () => {
       expect(outcome.steps[0]?.content_type).toContain('text/event-stream');
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('a stateless server whose server/discover answers a JSON-RPC error', () => {
+  let server: StatelessTestMcpServer;
+
+  beforeAll(async () => {
+    server = await startStatelessMcpServer();
+    server.setMode('discover_error');
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  // Whichever generation goes first, the SDK refuses the handshake-era initialize with HTTP 400;
+  // that refusal must not stand for the server, which answered discovery in JSON-RPC.
+  it.each([['none', undefined], ['handshake', 'handshake'], ['stateless', 'stateless']] as const)(
+    'is an initialize failure, not the 400 to initialize (remembered generation: %s)',
+    async (_, generation) => {
+      const outcome = await probeMcpServer(server.url, { timeoutMs: TIMEOUT_MS, ...(generation ? { generation } : {}) });
+
+      expect(outcome).toMatchObject({ ok: false, failure_layer: 'initialize', http_status: 200 });
+      expect(outcome.error).toBe('discover failed: JSON-RPC -32603: discovery failed (simulated)');
+      expect(outcome.steps).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ step: 'initialize', http_status: 400 }),
+          expect.objectContaining({ step: 'discover', http_status: 200, jsonrpc_code: -32603 }),
+        ]),
+      );
+    },
+  );
+});
+
+describe('a handshake-era server remembered as stateless whose initialize fails', () => {
+  it('is reported by its initialize error, not by the session error it gives discover', async () => {
+    const server = await startMcpServer();
+    server.setMode('initialize_error');
+    try {
+      const outcome = await probeMcpServer(server.url, { timeoutMs: TIMEOUT_MS, generation: 'stateless' });
+
+      expect(outcome).toMatchObject({ ok: false, failure_layer: 'initialize', http_status: 200 });
+      expect(outcome.error).toContain('Unsupported protocol version (simulated)');
+      // A session-less request is refused with 400 and a JSON-RPC error whose id is null: not an answer to discover.
+      expect(outcome.steps[0]).toMatchObject({ step: 'discover', http_status: 400, jsonrpc_code: -32600 });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('a server that turns both generations away with a bare HTTP 400', () => {
+  it('stays an http failure', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+      for (const generation of ['handshake', 'stateless'] as const) {
+        const outcome = await probeMcpServer(url, { timeoutMs: TIMEOUT_MS, generation });
+        expect(outcome).toMatchObject({ ok: false, failure_layer: 'http', http_status: 400 });
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

@@ -3,6 +3,7 @@ export * from './postgres';
 export * from './wait';
 export * from './webhook-receiver';
 export * from './stateless-mcp-server';
+export * from './oauth-gate';
 export * from './app-process';
 export * from './otlp-receiver';
 export * from './pagerduty-stand-in';

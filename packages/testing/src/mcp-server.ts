@@ -13,16 +13,20 @@ import {
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { passOAuthGate, type TestMcpAuth } from './oauth-gate';
 
 /**
- * HTTP-level faults (`http_500`, `http_401`, `garbage`, `hang`, `tools_list_hang`) apply to
- * every request at once; `initialize_error`, `unsupported_version` and `tools_list_error`
- * apply to sessions opened after the change (every probe opens a new session).
+ * HTTP-level faults (`http_500`, `http_401`, `http_403`, `garbage`, `hang`, `tools_list_hang`)
+ * apply to every request at once; `initialize_error`, `unsupported_version` and
+ * `tools_list_error` apply to sessions opened after the change (every probe opens a new
+ * session). `http_401` is a bare 401 without a `WWW-Authenticate` challenge (a gateway that
+ * refuses without saying how to authenticate); an OAuth-protected server is the `auth` option.
  */
 export type TestMcpServerMode =
   | 'ok'
   | 'http_500'
   | 'http_401'
+  | 'http_403'
   | 'garbage'
   | 'hang'
   | 'tools_list_hang'
@@ -50,6 +54,12 @@ export interface StartMcpServerOptions {
   transport?: TestMcpTransport;
   /** Tools per tools/list page (the SDK lists every tool in one page unless cut here). */
   pageSize?: number;
+  /**
+   * `oauth`: MCP requests need `Authorization: Bearer <TEST_OAUTH_TOKEN>`, or are answered
+   * 401 with the SDK's Bearer challenge. A legacy SSE server checks it on its two routes only,
+   * so the streamable POST is still refused with 405 first, as route-level middleware does.
+   */
+  auth?: TestMcpAuth;
 }
 
 export interface TestMcpServer {
@@ -101,6 +111,7 @@ export async function startMcpServer(opts: StartMcpServerOptions = {}): Promise<
 class TestMcpServerImpl implements TestMcpServer {
   private readonly state: State;
   private readonly transport: TestMcpTransport;
+  private readonly auth: TestMcpAuth | undefined;
   private readonly sessions = new Map<string, Session>();
   private httpServer: Server | undefined;
   private currentPort: number;
@@ -109,6 +120,7 @@ class TestMcpServerImpl implements TestMcpServer {
   constructor(opts: StartMcpServerOptions) {
     this.state = { mode: 'ok', tools: opts.tools ?? DEFAULT_TEST_TOOLS, pageSize: opts.pageSize };
     this.transport = opts.transport ?? 'streamable-http';
+    this.auth = opts.auth;
     this.currentPort = opts.port ?? 0;
   }
 
@@ -177,7 +189,14 @@ class TestMcpServerImpl implements TestMcpServer {
       return;
     }
     if (mode === 'http_401') {
-      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end('{"error":"unauthorized"}');
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      return;
+    }
+    if (mode === 'http_403') {
+      // The challenge a resource server sends with a token that lacks a scope: still a refusal.
+      res
+        .writeHead(403, { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="insufficient_scope", scope="mcp"' })
+        .end('{"error":"insufficient_scope"}');
       return;
     }
     if (mode === 'garbage' && req.method === 'POST') {
@@ -199,6 +218,7 @@ class TestMcpServerImpl implements TestMcpServer {
     if (this.transport === 'sse') {
       await this.handleSse(pathname, req, res);
     } else if (pathname === MCP_PATH) {
+      if (!(await this.authorized(req, res))) return;
       await this.handleStreamable(req, res, parsedBody);
     } else {
       sendText(res, 404, 'not found');
@@ -246,12 +266,19 @@ class TestMcpServerImpl implements TestMcpServer {
     return session;
   }
 
+  /** True when the request may go on; a refused one has been answered with the SDK's challenge. */
+  private async authorized(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    return this.auth === undefined || passOAuthGate(req, res, this.url);
+  }
+
   private async handleSse(pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (pathname === MCP_PATH && req.method === 'GET') {
+      if (!(await this.authorized(req, res))) return;
       await this.openSseSession(res);
       return;
     }
     if (pathname === SSE_MESSAGES_PATH && req.method === 'POST') {
+      if (!(await this.authorized(req, res))) return;
       const sessionId = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('sessionId');
       const session = sessionId === null ? undefined : this.sessions.get(sessionId);
       if (!(session instanceof SseSession)) {

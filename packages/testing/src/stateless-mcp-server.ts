@@ -10,19 +10,23 @@ import {
   type McpHttpHandler,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { passOAuthGate, type TestMcpAuth } from './oauth-gate';
 
 /**
- * Faults of a stateless (2026-07-28) server. HTTP-level faults (`http_500`, `http_401`,
- * `garbage`, `hang`) are answered in front of the SDK; protocol faults are the SDK's own
- * answers where the SDK lets a handler fail (`tools_list_error`). The SDK answers
- * `server/discover` itself, so `discover_error` (a JSON-RPC error to discovery) and
- * `unsupported_version` (the SDK's -32022 error naming only a future revision) are answered
- * in front of it, in the shape the SDK uses.
+ * Faults of a stateless (2026-07-28) server. HTTP-level faults (`http_500`, `http_401` — a
+ * bare 401 without a challenge —, `http_403`, `garbage`, `hang`) are answered in front of the
+ * SDK; protocol faults are the SDK's own answers where the SDK lets a handler fail
+ * (`tools_list_error`). The SDK answers `server/discover` itself, so `discover_error` (a
+ * JSON-RPC error to discovery) and `unsupported_version` (the SDK's -32022 error naming only
+ * a future revision) are answered in front of it, in the shape the SDK uses. Past the HTTP
+ * faults, a handshake-era `initialize` is always refused with HTTP 400 (by the SDK itself,
+ * `legacy: 'reject'`, unless `unsupported_version` answers first).
  */
 export type StatelessMcpServerMode =
   | 'ok'
   | 'http_500'
   | 'http_401'
+  | 'http_403'
   | 'garbage'
   | 'hang'
   | 'tools_list_hang'
@@ -43,6 +47,8 @@ export interface StartStatelessMcpServerOptions {
   pageSize?: number;
   /** `sse` answers every request over an event stream; by default the SDK answers JSON. */
   replies?: 'json' | 'sse';
+  /** `oauth`: requests need `Authorization: Bearer <TEST_OAUTH_TOKEN>`, or get the SDK's 401 challenge. */
+  auth?: TestMcpAuth;
 }
 
 export interface StatelessTestMcpServer {
@@ -82,6 +88,7 @@ class StatelessServerImpl implements StatelessTestMcpServer {
   private tools: readonly StatelessTestTool[];
   private readonly pageSize: number | undefined;
   private readonly replies: 'json' | 'sse';
+  private readonly auth: TestMcpAuth | undefined;
   private mcpHandler: McpHttpHandler | undefined;
   private readonly sockets = new Set<Socket>();
   private httpServer: Server | undefined;
@@ -91,6 +98,7 @@ class StatelessServerImpl implements StatelessTestMcpServer {
     this.tools = opts.tools ?? DEFAULT_STATELESS_TEST_TOOLS;
     this.pageSize = opts.pageSize;
     this.replies = opts.replies ?? 'json';
+    this.auth = opts.auth;
   }
 
   get url(): string {
@@ -148,11 +156,16 @@ class StatelessServerImpl implements StatelessTestMcpServer {
     this.lastHeaders = req.headers;
     const mode = this.mode;
     if (mode === 'http_500') return void res.writeHead(500, { 'content-type': 'text/plain' }).end('simulated failure');
-    if (mode === 'http_401') {
-      return void res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end('{"error":"unauthorized"}');
+    if (mode === 'http_401') return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+    if (mode === 'http_403') {
+      // The challenge a resource server sends with a token that lacks a scope: still a refusal.
+      const challenge = 'Bearer error="insufficient_scope", scope="mcp"';
+      return void res.writeHead(403, { 'content-type': 'application/json', 'www-authenticate': challenge }).end('{"error":"insufficient_scope"}');
     }
     if (mode === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not json');
     if (mode === 'hang') return; // never answered; the socket is destroyed on stop()
+    // Behind the HTTP faults (a proxy's), in front of everything the MCP server itself answers.
+    if (this.auth !== undefined && !(await passOAuthGate(req, res, this.url))) return;
     if (mode === 'tools_list_hang' && req.headers['mcp-method'] === 'tools/list') return;
     const body = req.method === 'POST' ? await readJson(req) : undefined;
     const id = requestId(body);

@@ -1,8 +1,10 @@
 import { request, type Dispatcher } from 'undici';
-import { storableText, type FailureLayer } from '@tocsin/contracts';
+import { storableText, type FailureLayer, type ProbeAuth } from '@tocsin/contracts';
 
 export interface ProbeOutcome {
   readonly ok: boolean;
+  /** MCP only: an OAuth-protected server that answered with its Bearer challenge (ok, no tools). */
+  readonly auth?: ProbeAuth;
   readonly failure_layer?: FailureLayer;
   readonly error?: string;
   readonly latency_ms: number;

@@ -83,6 +83,7 @@ export class ProberService implements OnApplicationShutdown {
       outcome: {
         ok: outcome.ok,
         latency_ms: outcome.latency_ms,
+        ...(outcome.auth ? { auth: outcome.auth } : {}),
         ...(outcome.failure_layer ? { failure_layer: outcome.failure_layer } : {}),
         ...(outcome.error ? { error: outcome.error } : {}),
         ...(outcome.http_status ? { http_status: outcome.http_status } : {}),
