@@ -38,7 +38,12 @@ describe('email endpoints and the P1 fallback', () => {
 
   beforeAll(async () => {
     [smtp, receiver] = await Promise.all([SmtpCatcher.start(), WebhookReceiver.start()]);
-    stack = await startStack(['api', 'severity-router', 'dispatcher'], { TOCSIN_SMTP_URL: smtp.url, TOCSIN_SMTP_FROM: 'Tocsin <alerts@tocsin.test>' });
+    // Two failures in a row open a breaker, so the breaker case below needs no long run of them.
+    stack = await startStack(['api', 'severity-router', 'dispatcher'], {
+      TOCSIN_SMTP_URL: smtp.url,
+      TOCSIN_SMTP_FROM: 'Tocsin <alerts@tocsin.test>',
+      TOCSIN_BREAKER_THRESHOLD: '2',
+    });
     ({ client: api } = await ApiClient.tenant(stack.apiUrl, 'email'));
     // The email endpoint takes no alert of its own but drift: whatever else it sends, it sends as the fallback.
     const email = await api.post<{ id: string; type: string; url: string; secret?: string }>('/v1/endpoints', {
@@ -61,7 +66,7 @@ describe('email endpoints and the P1 fallback', () => {
     });
     expect([hook.status, hook.body.fallback_endpoint_id]).toEqual([201, emailId]);
     webhookId = hook.body.id;
-    for (const slug of ['payments', 'docs', 'search']) {
+    for (const slug of ['payments', 'docs', 'search', 'ledger', 'billing']) {
       expect((await api.post('/v1/monitors', { slug, name: slug, url: `https://${slug}.example.com/mcp` })).status).toBe(201);
     }
   });
@@ -130,6 +135,42 @@ describe('email endpoints and the P1 fallback', () => {
     expect([sent.status, sent.attempt_count]).toEqual(['delivered', 2]);
     const detail = await api.get<{ attempts: Array<{ error_class: string | null }> }>(`/v1/deliveries/${sent.id}`);
     expect(detail.body.attempts.map((a) => a.error_class)).toEqual(['smtp_deferred', null]);
+  });
+
+  it('sends a P1 held back by an open breaker by the fallback at once, and pages the fallback once; a P2 keeps waiting', async () => {
+    const flaky = await WebhookReceiver.start();
+    try {
+      flaky.respondWith(() => ({ status: 503, body: 'overloaded' }));
+      const hook = await api.post<{ id: string }>('/v1/endpoints', {
+        name: 'flaky bridge',
+        url: flaky.url,
+        fallback_endpoint_id: emailId,
+        retry_schedule_seconds: [0, 1, 1, 1, 1, 1, 1, 1],
+      });
+      expect(hook.status).toBe(201);
+      await outage('ledger', 'initialize');
+      await waitFor(async () => (await api.get<{ breaker: { state: string } }>(`/v1/endpoints/${hook.body.id}`)).body.breaker.state === 'open', {
+        description: 'the breaker open after two failures of the P2',
+      });
+      await outage('billing', 'transport');
+      const [mail] = await waitFor(() => mailsAbout('billing').length > 0 && mailsAbout('billing'), { description: 'the held P1 by email' });
+      expect(mail!.parsed.subject).toBe('[Tocsin P1] billing is down (transport)');
+      const held = await waitFor(async () => (await deliveries(hook.body.id)).find((d) => d.dedup_key === mail!.parsed.headers.get('x-tocsin-dedup-key') && d.status === 'skipped'), {
+        description: 'the held P1 skipped on the flaky endpoint',
+      });
+      const detail = await api.get<Delivery>(`/v1/deliveries/${held.id}`);
+      expect(detail.body.events!.slice(-2).map((e) => [e.type, e.data.reason ?? null])).toEqual([
+        ['Skipped', 'breaker open'],
+        ['FallbackQueued', 'breaker open'],
+      ]);
+      // The paused endpoint handed the same P1 over too: the fallback has it once.
+      expect((await deliveries(emailId)).filter((d) => d.dedup_key === held.dedup_key)).toHaveLength(1);
+      expect(mailsAbout('ledger')).toEqual([]);
+      const p2 = (await deliveries(hook.body.id)).find((d) => d.dedup_key !== held.dedup_key)!;
+      expect(['pending', 'retrying', 'in_flight']).toContain(p2.status);
+    } finally {
+      await flaky.close();
+    }
   });
 
   it('forgets a fallback that is deleted', async () => {

@@ -204,6 +204,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       const reaped = await this.dataSource.transaction((manager) => this.deliveries.reapExpiredLeases(manager));
       if (reaped.requeued > 0) this.logger.warn(`${reaped.requeued} deliveries had outlived their lease (a worker died mid-attempt); they are due again`);
       if (reaped.deadLettered > 0) this.logger.error(`${reaped.deadLettered} deliveries outlived their lease ${MAX_LEASE_EXPIRIES} times; dead-lettered`);
+      const handed = await this.dataSource.transaction((manager) => this.deliveries.handOverHeldP1s(manager));
+      if (handed > 0) this.logger.warn(`${handed} P1 deliveries held by an open breaker went to their endpoint's fallback`);
     }
     if (now - this.lastPurge >= PURGE_EVERY_MS) {
       this.lastPurge = now;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DELIVERY_EVENTS, deliveryStreamId } from '@tocsin/contracts';
 import type { DeliveryEntity, DeliveryStatus, EndpointEntity } from '@tocsin/database';
-import { appendToStreams, deliveryMetadata, enqueueDeliveries, type NewDelivery, type StreamAppend } from '@tocsin/delivery-queue';
+import { appendToStreams, deliveryMetadata, enqueueDeliveries, p1Fallback, type FallbackSource, type NewDelivery, type StreamAppend } from '@tocsin/delivery-queue';
 import type { NewEvent } from '@tocsin/event-store';
 
 /** A delivery's next row state, written together with the events that lead to it. */
@@ -248,6 +248,43 @@ export class DeliveryRepository {
       ),
     );
     return { requeued: rows.length - dead.length, deadLettered: dead.length };
+  }
+
+  /**
+   * P1s held back by an open breaker on an endpoint that names a fallback: each becomes
+   * `skipped` and goes out by the fallback now, instead of waiting out the cooldown for a
+   * half-open probe (DESIGN §9 fallback). Open breakers are few; the scan starts from them.
+   */
+  async handOverHeldP1s(manager: EntityManager): Promise<number> {
+    const reason = 'breaker open';
+    const [rows]: [Array<FallbackSource & { endpoint_id: string; stream_version: number; fallback_endpoint_id: string }>, number] = await manager.query(
+      `WITH held AS (
+         SELECT d.id, e.fallback_endpoint_id
+         FROM endpoint_stats s
+         JOIN endpoints e ON e.id = s.endpoint_id AND e.tenant_id = s.tenant_id AND e.fallback_endpoint_id IS NOT NULL
+         JOIN deliveries d ON d.endpoint_id = e.id AND d.tenant_id = e.tenant_id AND d.status IN ('pending', 'retrying')
+         WHERE s.breaker_state = 'open' AND d.fallback_of IS NULL AND d.body ->> 'severity' = 'P1' AND d.event_type <> 'webhook.test'
+         FOR UPDATE OF d SKIP LOCKED
+       )
+       UPDATE deliveries d
+       SET status = 'skipped', last_error = $1, next_attempt_at = NULL, stream_version = d.stream_version + 2,
+           updated_at = clock_timestamp()
+       FROM held
+       WHERE d.id = held.id
+       RETURNING d.id, d.tenant_id, d.endpoint_id, d.alert_event_id, d.event_type, d.dedup_key, d.sequence, d.body,
+                 d.traceparent, d.fallback_of, d.stream_version, held.fallback_endpoint_id`,
+      [reason],
+    );
+    const handed = rows.flatMap((r) => {
+      const fallback = p1Fallback(r, { id: r.endpoint_id, fallback_endpoint_id: r.fallback_endpoint_id }, reason);
+      return fallback ? [{ row: r, fallback }] : [];
+    });
+    await appendToStreams(
+      manager,
+      handed.map(({ row, fallback }) => deliveryAppend(row, row.stream_version - 2, [{ ...DELIVERY_EVENTS.Skipped, data: { reason } }, fallback.event])),
+    );
+    await enqueueDeliveries(manager, handed.map(({ fallback }) => fallback.delivery));
+    return handed.length;
   }
 
   /**
