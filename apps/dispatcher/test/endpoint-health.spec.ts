@@ -23,6 +23,16 @@ describe('endpoint health', () => {
     expect(recovered.transitions).toEqual([{ kind: 'recovered' }]);
   });
 
+  it('does not flap back to degraded on the success after it recovered, with old failures still in the window', () => {
+    const failing = foldHealth(EMPTY_HEALTH, 'active', [fail(1), fail(2), fail(3), fail(4)], policy);
+    const recovered = foldHealth(failing.state, failing.status, [ok(5), ok(6), ok(7)], policy);
+    expect(recovered.status).toBe('active');
+    const next = foldHealth(recovered.state, recovered.status, [ok(8)], policy);
+    expect([next.status, next.transitions]).toEqual(['active', []]);
+    // A failure with half the window failed makes it degraded again.
+    expect(foldHealth(next.state, next.status, [fail(9)], policy).transitions).toEqual([{ kind: 'degraded', failed: 5, of: 9 }]);
+  });
+
   it('counts slow successes as delivered, and against the breaker', () => {
     const slow = (ms: number): AttemptOutcome => ({ at: at(ms), succeeded: true, retriable: false, slow: true });
     const opened = foldHealth(EMPTY_HEALTH, 'active', [1, 2, 3, 4, 5].map(slow), policy);

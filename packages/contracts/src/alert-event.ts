@@ -10,6 +10,14 @@ export const ALERT_EVENT_TYPES = [
 export const WEBHOOK_EVENT_TYPES = [...ALERT_EVENT_TYPES, 'webhook.test'] as const;
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+/**
+ * Operational webhooks: news about the tenant's own delivery, sent to the webhook endpoints
+ * that list them in `events` by name (`*` means every alert, not these).
+ */
+export const OPERATIONAL_EVENT_TYPES = ['endpoint.degraded', 'endpoint.disabled', 'endpoint.recovered', 'delivery.dead_lettered'] as const;
+export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];
+/** Whatever a delivery can carry: an alert, a test message or an operational notice. */
+export type DeliveryEventType = WebhookEventType | OperationalEventType;
 
 export const SEVERITIES = ['P1', 'P2', 'P3'] as const;
 export const severitySchema = z.enum(SEVERITIES);

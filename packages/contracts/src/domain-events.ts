@@ -1,5 +1,5 @@
 import type { FailureLayer } from './probe-result';
-import type { AlertEventType, Severity } from './alert-event';
+import type { DeliveryEventType, Severity } from './alert-event';
 
 /**
  * Stored event types: an explicit type string and a schema version each, never a class
@@ -133,7 +133,7 @@ export interface DeliveryCreatedData {
   readonly tenant_id: string;
   readonly endpoint_id: string;
   readonly alert_event_id: string;
-  readonly event: AlertEventType | 'webhook.test';
+  readonly event: DeliveryEventType;
   readonly dedup_key: string;
   readonly sequence: number;
   /** Set on a P1 fallback's delivery: the delivery it stands in for. */

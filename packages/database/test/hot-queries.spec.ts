@@ -476,8 +476,8 @@ export const MULTI_SHARD_QUERIES: readonly MultiShardQuery[] = [
              stream_version = d.stream_version + CASE WHEN d.lease_expiries + 1 >= $1 THEN 1 ELSE 0 END,
              lease_until = NULL, updated_at = clock_timestamp()
          WHERE d.status = 'in_flight' AND d.lease_until < now()
-         RETURNING d.id, d.tenant_id, d.dedup_key, d.alert_event_id, d.traceparent, d.attempts, d.stream_version,
-                   d.status = 'dead_lettered' AS dead`,
+         RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_type, d.dedup_key, d.alert_event_id, d.traceparent, d.attempts,
+                   d.stream_version, d.status = 'dead_lettered' AS dead`,
     unscoped: ['deliveries'],
     why: 'cross-tenant',
     params: () => [3, 5, 'lease_expired_repeatedly'],

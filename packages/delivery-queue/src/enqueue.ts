@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { DELIVERY_EVENTS, deliveryStreamId, traceIdOf, type DeliveryCreatedData, type WebhookEventType } from '@tocsin/contracts';
+import { DELIVERY_EVENTS, deliveryStreamId, traceIdOf, type DeliveryCreatedData, type DeliveryEventType } from '@tocsin/contracts';
 import type { NewEvent } from '@tocsin/event-store';
 import { DistinctValues } from './distinct-values';
 import { appendToStreams } from './stream-writes';
@@ -9,7 +9,7 @@ export interface NewDelivery {
   readonly tenantId: string;
   readonly endpointId: string;
   readonly alertEventId: string;
-  readonly event: WebhookEventType;
+  readonly event: DeliveryEventType;
   readonly dedupKey: string;
   readonly sequence: number;
   /** The webhook body minus delivered_at, which each attempt stamps. */

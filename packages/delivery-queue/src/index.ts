@@ -5,3 +5,4 @@ export * from './requeue';
 export * from './endpoint-secrets';
 export * from './test-event';
 export * from './p1-fallback';
+export * from './operational';

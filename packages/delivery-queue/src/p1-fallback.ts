@@ -1,4 +1,4 @@
-import { DELIVERY_EVENTS, type FallbackQueuedData, type WebhookEventType } from '@tocsin/contracts';
+import { DELIVERY_EVENTS, type DeliveryEventType, type FallbackQueuedData } from '@tocsin/contracts';
 import type { DeliveryEntity, EndpointEntity } from '@tocsin/database';
 import type { NewEvent } from '@tocsin/event-store';
 import { deliveryId } from './delivery-id';
@@ -42,7 +42,7 @@ export function p1Fallback(
       tenantId: delivery.tenant_id,
       endpointId: to,
       alertEventId: delivery.alert_event_id,
-      event: delivery.event_type as WebhookEventType,
+      event: delivery.event_type as DeliveryEventType,
       dedupKey: delivery.dedup_key,
       sequence: delivery.sequence,
       body: delivery.body,

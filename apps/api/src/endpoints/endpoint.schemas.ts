@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEVERITIES, WEBHOOK_EVENT_TYPES } from '@tocsin/contracts';
+import { OPERATIONAL_EVENT_TYPES, SEVERITIES, WEBHOOK_EVENT_TYPES } from '@tocsin/contracts';
 import { ENDPOINT_TYPES } from '@tocsin/database';
 import { isWebhookSecret } from '@tocsin/signing';
 import { listQuerySchema } from '../common/pagination';
@@ -10,7 +10,8 @@ export const DEFAULT_RETRY_SCHEDULE = [0, 30, 120, 600, 1800];
 const fields = {
   name: z.string().trim().min(1).max(200),
   url: httpUrl,
-  events: z.array(z.enum(['*', ...WEBHOOK_EVENT_TYPES])).min(1),
+  /** Alert types (`*` for all of them) and, for a webhook endpoint, operational notices by name. */
+  events: z.array(z.enum(['*', ...WEBHOOK_EVENT_TYPES, ...OPERATIONAL_EVENT_TYPES])).min(1),
   severities: z.array(z.enum(SEVERITIES)).min(1),
   include_recovery: z.boolean(),
   method: z.enum(['POST', 'PUT']),
@@ -75,6 +76,10 @@ export const createEndpointSchema = z
       return;
     }
     for (const issue of configIssues(body.type, body.config)) ctx.addIssue({ code: 'custom', ...issue });
+    const notices = operationalIn(body.events);
+    if (notices.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['events'], message: `${notices.join(', ')}: operational notices go to webhook endpoints only` });
+    }
     // The destination authenticates its own key or URL: nothing of a webhook's request applies.
     const unused: Array<[string, boolean]> = [
       ['url', body.url !== undefined],
@@ -86,6 +91,11 @@ export const createEndpointSchema = z
       if (given) ctx.addIssue({ code: 'custom', path: [field], message: `does not apply to a ${body.type} endpoint (it sends where its config says)` });
     }
   });
+
+/** The operational notice types among an endpoint's events. */
+export function operationalIn(events: readonly string[]): string[] {
+  return events.filter((e) => (OPERATIONAL_EVENT_TYPES as readonly string[]).includes(e));
+}
 
 /** What is wrong with a destination's config for its type: its own key missing, another type's given. */
 export function configIssues(type: keyof typeof CONFIG_KEY, config: z.output<typeof destinationConfig> | undefined): Array<{ path: string[]; message: string }> {

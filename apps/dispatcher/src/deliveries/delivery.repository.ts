@@ -2,7 +2,18 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DELIVERY_EVENTS, deliveryStreamId } from '@tocsin/contracts';
 import type { DeliveryEntity, DeliveryStatus, EndpointEntity } from '@tocsin/database';
-import { appendToStreams, deliveryMetadata, enqueueDeliveries, p1Fallback, type FallbackSource, type NewDelivery, type StreamAppend } from '@tocsin/delivery-queue';
+import {
+  appendToStreams,
+  deliveryMetadata,
+  enqueueDeliveries,
+  enqueueNotices,
+  isOperational,
+  p1Fallback,
+  type FallbackSource,
+  type NewDelivery,
+  type OperationalNotice,
+  type StreamAppend,
+} from '@tocsin/delivery-queue';
 import type { NewEvent } from '@tocsin/event-store';
 
 /** A delivery's next row state, written together with the events that lead to it. */
@@ -184,6 +195,12 @@ export class DeliveryRepository {
       kept.map((r) => deliveryAppend(r.delivery, r.delivery.stream_version, r.events)),
     );
     await enqueueDeliveries(manager, kept.flatMap((r) => (r.fallback ? [r.fallback] : [])));
+    await enqueueNotices(
+      manager,
+      kept.filter((r) => r.update.status === 'dead_lettered').flatMap((r) =>
+        deadLetterNotice(r.delivery, r.delivery.stream_version + r.events.length, r.update.lastError ?? null, r.fallback?.id),
+      ),
+    );
     return written;
   }
 
@@ -223,7 +240,11 @@ export class DeliveryRepository {
    */
   async reapExpiredLeases(manager: EntityManager): Promise<{ requeued: number; deadLettered: number }> {
     const [rows]: [
-      Array<{ id: string; tenant_id: string; dedup_key: string; alert_event_id: string; traceparent: string | null; attempts: number; stream_version: number; dead: boolean }>,
+      Array<
+        Pick<ClaimedDelivery, 'id' | 'tenant_id' | 'endpoint_id' | 'event_type' | 'dedup_key' | 'alert_event_id' | 'traceparent' | 'attempts' | 'stream_version'> & {
+          dead: boolean;
+        }
+      >,
       number,
     ] =
       await manager.query(
@@ -236,8 +257,8 @@ export class DeliveryRepository {
              stream_version = d.stream_version + CASE WHEN d.lease_expiries + 1 >= $1 THEN 1 ELSE 0 END,
              lease_until = NULL, updated_at = clock_timestamp()
          WHERE d.status = 'in_flight' AND d.lease_until < now()
-         RETURNING d.id, d.tenant_id, d.dedup_key, d.alert_event_id, d.traceparent, d.attempts, d.stream_version,
-                   d.status = 'dead_lettered' AS dead`,
+         RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_type, d.dedup_key, d.alert_event_id, d.traceparent, d.attempts,
+                   d.stream_version, d.status = 'dead_lettered' AS dead`,
         [MAX_LEASE_EXPIRIES, REAP_BACKOFF_SECONDS, LEASE_EXPIRED_REASON],
       );
     const dead = rows.filter((r) => r.dead);
@@ -247,6 +268,7 @@ export class DeliveryRepository {
         deliveryAppend(r, r.stream_version - 1, [{ ...DELIVERY_EVENTS.DeadLettered, data: { attempts: r.attempts, reason: LEASE_EXPIRED_REASON } }]),
       ),
     );
+    await enqueueNotices(manager, dead.flatMap((r) => deadLetterNotice(r, r.stream_version, LEASE_EXPIRED_REASON)));
     return { requeued: rows.length - dead.length, deadLettered: dead.length };
   }
 
@@ -302,6 +324,39 @@ export class DeliveryRepository {
     );
     return result[1];
   }
+}
+
+/**
+ * The `delivery.dead_lettered` notice of a delivery that just dead-lettered, at the stream
+ * version its DeadLettered reached; none for an operational delivery itself.
+ */
+function deadLetterNotice(
+  d: Pick<ClaimedDelivery, 'id' | 'tenant_id' | 'endpoint_id' | 'event_type' | 'dedup_key' | 'attempts'>,
+  version: number,
+  reason: string | null,
+  fallbackDeliveryId?: string,
+): OperationalNotice[] {
+  if (isOperational(d.event_type)) return [];
+  return [
+    {
+      type: 'delivery.dead_lettered',
+      tenantId: d.tenant_id,
+      endpointId: d.endpoint_id,
+      sourceStream: deliveryStreamId(d.id),
+      sourceVersion: version,
+      occurredAt: new Date(),
+      details: {
+        delivery: {
+          id: d.id,
+          event: d.event_type,
+          dedup_key: d.dedup_key,
+          attempts: d.attempts,
+          reason,
+          ...(fallbackDeliveryId ? { fallback_delivery_id: fallbackDeliveryId } : {}),
+        },
+      },
+    },
+  ];
 }
 
 function deliveryAppend(

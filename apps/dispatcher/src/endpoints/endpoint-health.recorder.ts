@@ -8,7 +8,7 @@ import {
   type EndpointDisabledData,
 } from '@tocsin/contracts';
 import type { BreakerState, EndpointStatus } from '@tocsin/database';
-import { appendToStreams, type StreamAppend } from '@tocsin/delivery-queue';
+import { appendToStreams, enqueueNotices, type OperationalNotice, type StreamAppend } from '@tocsin/delivery-queue';
 import type { NewEvent } from '@tocsin/event-store';
 import { TOCSIN_CONFIG } from '@tocsin/runtime';
 import { foldHealth, type HealthState, type HealthTransition } from './endpoint-health';
@@ -95,7 +95,9 @@ export class EndpointHealthRecorder {
         [statusChanges.map((c) => c.id), statusChanges.map((c) => c.status)],
       );
     }
-    if (streams.length > 0) await this.appendEndpointEvents(manager, streams);
+    if (streams.length === 0) return;
+    const appended = await this.appendEndpointEvents(manager, streams);
+    await enqueueNotices(manager, appended.flatMap(noticesOf));
   }
 
   private async saveStates(manager: EntityManager, states: ReadonlyArray<{ row: Row; state: HealthState }>): Promise<void> {
@@ -129,7 +131,7 @@ export class EndpointHealthRecorder {
     );
   }
 
-  private async appendEndpointEvents(manager: EntityManager, streams: ReadonlyArray<{ row: Row; events: NewEvent[] }>): Promise<void> {
+  private async appendEndpointEvents(manager: EntityManager, streams: ReadonlyArray<{ row: Row; events: NewEvent[] }>): Promise<StreamAppend[]> {
     const streamIds = streams.map((s) => endpointStreamId(s.row.id));
     const versions: Array<{ stream_id: string; v: number }> = await manager.query(
       'SELECT stream_id, max(stream_version)::int AS v FROM events WHERE stream_id = ANY($1::text[]) GROUP BY stream_id',
@@ -143,7 +145,31 @@ export class EndpointHealthRecorder {
       metadata: { tenant_id: s.row.tenant_id },
     }));
     await appendToStreams(manager, appends);
+    return appends;
   }
+}
+
+const NOTICE_OF: Readonly<Record<string, OperationalNotice['type']>> = {
+  [ENDPOINT_EVENTS.EndpointDegraded.type]: 'endpoint.degraded',
+  [ENDPOINT_EVENTS.EndpointRecovered.type]: 'endpoint.recovered',
+  [ENDPOINT_EVENTS.EndpointDisabled.type]: 'endpoint.disabled',
+};
+
+/** The operational notices an endpoint's appended events make: degraded, recovered, disabled. */
+function noticesOf(append: StreamAppend): OperationalNotice[] {
+  const tenantId = String(append.metadata?.tenant_id);
+  return append.events.flatMap((event, i) => {
+    const type = NOTICE_OF[event.type];
+    if (!type) return [];
+    const data = event.data as { endpoint_id: string; failed?: number; of?: number; reason?: string; delivery_id?: string };
+    const details =
+      type === 'endpoint.degraded'
+        ? { reason: `${data.failed} of the latest ${data.of} attempts failed`, failed: data.failed, of: data.of }
+        : type === 'endpoint.disabled'
+          ? { reason: data.reason, delivery_id: data.delivery_id }
+          : { reason: 'the latest attempts succeeded' };
+    return [{ type, tenantId, endpointId: data.endpoint_id, sourceStream: append.streamId, sourceVersion: append.afterVersion + i + 1, occurredAt: new Date(), details }];
+  });
 }
 
 function toState(row: Row): HealthState {

@@ -57,8 +57,8 @@ const MAX_COOLDOWN_MS = 10 * 60_000;
 
 /**
  * Folds attempts into an endpoint's stats, its `degraded` flag and its circuit breaker:
- * - degraded when at least half of the latest attempts (of at least four) failed, and
- *   cleared by three successes in a row;
+ * - degraded when an attempt fails and at least half of the latest attempts (of at least
+ *   four) have failed, and cleared by three successes in a row;
  * - the breaker opens after `breakerThreshold` consecutive retriable failures (or
  *   successes slower than the latency budget, which hold a slot as long) and holds
  *   the endpoint's deliveries for a cooldown; then one half-open attempt either closes it
@@ -113,7 +113,9 @@ export function foldHealth(
       }
     }
     const failedRecently = [...recent].filter((c) => c === 'f').length;
-    if (current === 'active' && recent.length >= MIN_JUDGED && failedRecently * 2 >= recent.length) {
+    // Only a failure makes an endpoint degraded: a success right after recovering, with the
+    // old failures still in the window, would otherwise flap it back.
+    if (current === 'active' && !o.succeeded && recent.length >= MIN_JUDGED && failedRecently * 2 >= recent.length) {
       current = 'degraded';
       transitions.push({ kind: 'degraded', failed: failedRecently, of: recent.length });
     } else if (current === 'degraded' && recent.endsWith('s'.repeat(RECOVERED_AFTER))) {

@@ -1878,7 +1878,7 @@ export interface operations {
                      *       "*"
                      *     ]
                      */
-                    events?: ("*" | "downtime_started" | "downtime_resolved" | "slo_breach_warning" | "schema_drift_detected" | "webhook.test")[];
+                    events?: ("*" | "downtime_started" | "downtime_resolved" | "slo_breach_warning" | "schema_drift_detected" | "webhook.test" | "endpoint.degraded" | "endpoint.disabled" | "endpoint.recovered" | "delivery.dead_lettered")[];
                     /**
                      * @default [
                      *       "P1",
@@ -2023,7 +2023,7 @@ export interface operations {
                     name?: string;
                     /** Format: uri */
                     url?: string;
-                    events?: ("*" | "downtime_started" | "downtime_resolved" | "slo_breach_warning" | "schema_drift_detected" | "webhook.test")[];
+                    events?: ("*" | "downtime_started" | "downtime_resolved" | "slo_breach_warning" | "schema_drift_detected" | "webhook.test" | "endpoint.degraded" | "endpoint.disabled" | "endpoint.recovered" | "delivery.dead_lettered")[];
                     severities?: ("P1" | "P2" | "P3")[];
                     include_recovery?: boolean;
                     /** @enum {string} */

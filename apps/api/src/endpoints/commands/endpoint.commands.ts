@@ -11,7 +11,7 @@ import { generateWebhookSecret } from '@tocsin/signing';
 import { refuse, type Outcome } from '../../common/result';
 import { checkTargetUrl } from '../../common/url-policy';
 import { EndpointRepository } from '../endpoint.repository';
-import { CONFIG_KEY, configIssues, MAX_REPLAY_DELIVERIES, type CreateEndpointBody, type ReplayBody, type RotateSecretBody, type UpdateEndpointBody } from '../endpoint.schemas';
+import { CONFIG_KEY, configIssues, MAX_REPLAY_DELIVERIES, operationalIn, type CreateEndpointBody, type ReplayBody, type RotateSecretBody, type UpdateEndpointBody } from '../endpoint.schemas';
 
 /** An endpoint with its signing secret in plaintext: only the create and rotate answers carry it. */
 export interface EndpointWithSecret {
@@ -132,6 +132,8 @@ export class UpdateEndpointHandler implements ICommandHandler<UpdateEndpointComm
     if (!current) return notFound(endpointId);
     const mismatch = fieldsForOtherType(current.type, changes);
     if (mismatch) return refuse(400, `does not apply to a ${current.type} endpoint`, mismatch);
+    const notices = current.type === 'webhook' ? [] : operationalIn(changes.events ?? []);
+    if (notices.length > 0) return refuse(400, `${notices.join(', ')}: operational notices go to webhook endpoints only`, 'events');
     const { headers, config, ...rest } = changes;
     if (config !== undefined && current.type !== 'webhook') {
       const [issue] = configIssues(current.type, config);
