@@ -121,6 +121,8 @@ function endpoints(program: Command): void {
       .option('--routing-key <key>', 'a pagerduty endpoint: the Events API v2 integration key')
       .option('--slack-url <url>', 'a slack endpoint: its incoming webhook URL')
       .option('--to <address>', 'an email endpoint: a recipient (repeatable)', collect)
+      .option('--broker <host:port>', 'a kafka endpoint: a bootstrap broker of its cluster (repeatable)', collect)
+      .option('--topic <name>', 'a kafka endpoint: the topic its records go to')
       .option('--fallback <endpoint-id|none>', 'the endpoint that takes the P1s this one cannot deliver')
       .option('--data <json|@file|->', 'further fields as JSON');
   const endpointBody = (opts: Record<string, unknown>, creating: boolean) =>
@@ -138,12 +140,12 @@ function endpoints(program: Command): void {
       timeout_ms: opts.timeoutMs === undefined ? undefined : int(String(opts.timeoutMs), '--timeout-ms'),
       fallback_endpoint_id: opts.fallback === 'none' ? null : opts.fallback,
       config:
-        opts.routingKey === undefined && opts.slackUrl === undefined && opts.to === undefined
+        [opts.routingKey, opts.slackUrl, opts.to, opts.broker, opts.topic].every((v) => v === undefined)
           ? undefined
-          : defined({ routing_key: opts.routingKey, url: opts.slackUrl, to: opts.to }),
+          : defined({ routing_key: opts.routingKey, url: opts.slackUrl, to: opts.to, brokers: opts.broker, topic: opts.topic }),
     });
   endpointFields(cmd.command('create').description('create an endpoint (the answer shows its signing secret)'))
-    .addOption(new Option('--type <type>', 'where deliveries go').choices(['webhook', 'pagerduty', 'slack', 'email']))
+    .addOption(new Option('--type <type>', 'where deliveries go').choices(['webhook', 'pagerduty', 'slack', 'email', 'kafka']))
     .option('--secret <whsec_...>', 'use this signing secret instead of a generated one')
     .action(async (opts, c: Command) => {
       const ctx = Context.of(c);

@@ -9,6 +9,15 @@ describe('judgeAttempt', () => {
     expect(judgeAttempt(response(204), 1, schedule, now)).toEqual({ kind: 'delivered' });
   });
 
+  it('delivers what a cluster acknowledged; retries what it could not take now, dead-letters what it refused', () => {
+    expect(judgeAttempt({ kind: 'accepted' }, 1, schedule, now)).toEqual({ kind: 'delivered' });
+    expect(judgeAttempt({ kind: 'error', errorClass: 'kafka_unavailable', message: 'no leader' }, 1, schedule, now)).toMatchObject({ kind: 'retry', delaySeconds: 30 });
+    expect(judgeAttempt({ kind: 'error', errorClass: 'smtp_deferred', message: '451' }, 1, schedule, now)).toMatchObject({ kind: 'retry' });
+    for (const errorClass of ['kafka_rejected', 'smtp_rejected'] as const) {
+      expect(judgeAttempt({ kind: 'error', errorClass, message: 'no' }, 1, schedule, now)).toMatchObject({ kind: 'dead_letter', errorClass });
+    }
+  });
+
   it('retries 5xx on the schedule and dead-letters when it runs out', () => {
     expect(judgeAttempt(response(503), 1, schedule, now)).toMatchObject({ kind: 'retry', delaySeconds: 30 });
     expect(judgeAttempt(response(503), 4, schedule, now)).toMatchObject({ kind: 'retry', delaySeconds: 1800 });

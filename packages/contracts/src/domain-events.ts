@@ -157,7 +157,11 @@ export type AttemptErrorClass =
   /** The mail server deferred the message (an SMTP 4xx, no answer, or no TOCSIN_SMTP_URL): retried. */
   | 'smtp_deferred'
   /** The mail server refused the message for good (an SMTP 5xx): dead-lettered. */
-  | 'smtp_rejected';
+  | 'smtp_rejected'
+  /** A tenant's Kafka cluster could not take the record now (unreachable, no leader, timed out): retried. */
+  | 'kafka_unavailable'
+  /** A tenant's Kafka cluster refused the record for good (no such topic, not authorised, too large): dead-lettered. */
+  | 'kafka_rejected';
 
 export interface AttemptStartedData {
   readonly attempt: number;

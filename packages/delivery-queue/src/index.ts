@@ -6,3 +6,4 @@ export * from './endpoint-secrets';
 export * from './test-event';
 export * from './p1-fallback';
 export * from './operational';
+export * from './kafka-destination';

@@ -48,7 +48,8 @@ export class KafkaModule {
   }
 }
 
-function saslOptions(sasl: NonNullable<KafkaModuleOptions['sasl']>): SASLOptions {
+/** kafkajs's SASL options for one of the mechanisms Tocsin accepts. */
+export function saslOptions(sasl: NonNullable<KafkaModuleOptions['sasl']>): SASLOptions {
   const { username, password } = sasl;
   switch (sasl.mechanism) {
     case 'plain':

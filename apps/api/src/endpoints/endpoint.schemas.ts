@@ -43,10 +43,30 @@ const destinationConfig = z.strictObject({
     .max(MAX_EMAIL_RECIPIENTS)
     .refine((to) => new Set(to.map((a) => a.toLowerCase())).size === to.length, 'lists an address twice')
     .optional(),
+  /** A kafka endpoint's bootstrap brokers (`host:port`) and topic, with SASL credentials and TLS when the cluster asks. */
+  brokers: z
+    .array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port'))
+    .min(1)
+    .max(10)
+    .optional(),
+  topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (letters, digits, . _ -)').optional(),
+  sasl: z
+    .strictObject({ mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']), username: z.string().min(1).max(500), password: z.string().min(1).max(500) })
+    .optional(),
+  ssl: z.boolean().optional(),
 });
+export type DestinationConfig = z.output<typeof destinationConfig>;
 
-/** The config key each destination type requires. */
-export const CONFIG_KEY = { pagerduty: 'routing_key', slack: 'url', email: 'to' } as const;
+/** The config keys each destination type requires, then those it may take. */
+const CONFIG_KEYS = {
+  pagerduty: { required: ['routing_key'], optional: [] },
+  slack: { required: ['url'], optional: [] },
+  email: { required: ['to'], optional: [] },
+  kafka: { required: ['brokers', 'topic'], optional: ['sasl', 'ssl'] },
+} as const satisfies Record<string, { required: ReadonlyArray<keyof DestinationConfig>; optional: ReadonlyArray<keyof DestinationConfig> }>;
+
+/** The config key that names each destination type's target, as error messages call it. */
+export const CONFIG_KEY = { pagerduty: 'routing_key', slack: 'url', email: 'to', kafka: 'brokers' } as const;
 
 export const createEndpointSchema = z
   .strictObject({
@@ -54,7 +74,8 @@ export const createEndpointSchema = z
   /**
    * `webhook` (default): a signed POST to `url`. `pagerduty`: Events API v2 with
    * `config.routing_key`. `slack`: a Slack message to the incoming webhook `config.url`.
-   * `email`: a message to `config.to` through the dispatcher's mail server.
+   * `email`: a message to `config.to` through the dispatcher's mail server. `kafka`: a
+   * record on `config.topic` of the tenant's cluster at `config.brokers`.
    */
   type: z.enum(ENDPOINT_TYPES).default('webhook'),
   url: fields.url.optional(),
@@ -72,7 +93,7 @@ export const createEndpointSchema = z
   .superRefine((body, ctx) => {
     if (body.type === 'webhook') {
       if (body.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required for a webhook endpoint' });
-      if (body.config !== undefined) ctx.addIssue({ code: 'custom', path: ['config'], message: 'is for a pagerduty, slack or email endpoint; a webhook endpoint takes url' });
+      if (body.config !== undefined) ctx.addIssue({ code: 'custom', path: ['config'], message: 'is for a pagerduty, slack, email or kafka endpoint; a webhook endpoint takes url' });
       return;
     }
     for (const issue of configIssues(body.type, body.config)) ctx.addIssue({ code: 'custom', ...issue });
@@ -98,11 +119,13 @@ export function operationalIn(events: readonly string[]): string[] {
 }
 
 /** What is wrong with a destination's config for its type: its own key missing, another type's given. */
-export function configIssues(type: keyof typeof CONFIG_KEY, config: z.output<typeof destinationConfig> | undefined): Array<{ path: string[]; message: string }> {
-  const key = CONFIG_KEY[type];
-  if (config?.[key] === undefined) return [{ path: ['config', key], message: `is required for a ${type} endpoint` }];
-  return Object.keys(config)
-    .filter((k) => k !== key)
+export function configIssues(type: keyof typeof CONFIG_KEYS, config: DestinationConfig | undefined): Array<{ path: string[]; message: string }> {
+  const { required, optional } = CONFIG_KEYS[type];
+  const missing = required.find((key) => config?.[key] === undefined);
+  if (missing) return [{ path: ['config', missing], message: `is required for a ${type} endpoint` }];
+  const known: readonly string[] = [...required, ...optional];
+  return Object.keys(config ?? {})
+    .filter((k) => !known.includes(k))
     .map((k) => ({ path: ['config', k], message: `does not apply to a ${type} endpoint` }));
 }
 export type CreateEndpointBody = z.output<typeof createEndpointSchema>;

@@ -2,9 +2,11 @@ import type { AttemptErrorClass } from '@tocsin/contracts';
 
 export type HttpResult =
   | { kind: 'response'; status: number; retryAfter?: string | undefined }
+  /** Taken by a destination that answers no HTTP status (a Kafka cluster's acknowledgement). */
+  | { kind: 'accepted' }
   | {
       kind: 'error';
-      errorClass: Extract<AttemptErrorClass, 'timeout' | 'connection' | 'ssrf_blocked' | 'invalid_url' | 'secret_unreadable' | 'smtp_deferred' | 'smtp_rejected'>;
+      errorClass: Extract<AttemptErrorClass, 'timeout' | 'connection' | 'ssrf_blocked' | 'invalid_url' | 'secret_unreadable' | 'smtp_deferred' | 'smtp_rejected' | 'kafka_unavailable' | 'kafka_rejected'>;
       message: string;
     };
 
@@ -42,11 +44,12 @@ export function judgeAttempt(result: HttpResult, attempt: number, schedule: read
     return { kind: 'retry', errorClass, delaySeconds: Math.max(next, atLeast) };
   };
 
+  if (result.kind === 'accepted') return { kind: 'delivered' };
   if (result.kind === 'error') {
     // An unreadable secret is the operator's to fix (a key dropped from TOCSIN_ENCRYPTION_KEY):
     // the schedule gives them its length before the delivery is dead-lettered.
     // A mail server's 4xx is its way of saying "later" (greylisting, a full queue).
-    if (['timeout', 'connection', 'secret_unreadable', 'smtp_deferred'].includes(result.errorClass)) {
+    if (['timeout', 'connection', 'secret_unreadable', 'smtp_deferred', 'kafka_unavailable'].includes(result.errorClass)) {
       return retry(result.errorClass, result.message);
     }
     return { kind: 'dead_letter', errorClass: result.errorClass, reason: result.message, disableEndpoint: false };

@@ -12,12 +12,13 @@ import {
   type WebhookBody,
 } from '@tocsin/contracts';
 import type { EndpointEntity } from '@tocsin/database';
-import { describeUnreadable, endpointHeaders, openSecret, p1Fallback, sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
+import { describeUnreadable, endpointHeaders, openSecret, p1Fallback, parseKafkaDestination, sealStoredSecrets, signingSecrets } from '@tocsin/delivery-queue';
 import { isDataError, type NewEvent } from '@tocsin/event-store';
 import { MetricsRegistry, PollingLoop, SpanKind, SpanStatusCode, TOCSIN_CONFIG, Tracing } from '@tocsin/runtime';
 import { SecretBox, SecretsError } from '@tocsin/secrets';
 import { signWebhook } from '@tocsin/signing';
 import { EndpointHealthRecorder, type EndpointAttempt } from '../endpoints/endpoint-health.recorder';
+import { KafkaDestinationClient, type KafkaRequest } from '../http/kafka-destination-client';
 import { MailClient, type MailRequest } from '../http/mail-client';
 import { WebhookClient, type WebhookRequest, type WebhookResponse } from '../http/webhook-client';
 import { alertEmail } from './alert-email';
@@ -54,11 +55,16 @@ const REAP_EVERY_MS = 2_000;
 const PURGE_EVERY_MS = 10 * 60_000;
 
 /** What one attempt sends: an HTTP request, an email, or nothing, as its secret cannot be opened. */
-type Outgoing = { readonly http: WebhookRequest } | { readonly mail: MailRequest } | { readonly unreadable: string };
+type Outgoing =
+  | { readonly http: WebhookRequest }
+  | { readonly mail: MailRequest }
+  | { readonly kafka: KafkaRequest }
+  | { readonly unreadable: string };
 
 function requestBytes(outgoing: Outgoing): number {
   if ('http' in outgoing) return Buffer.byteLength(outgoing.http.body);
   if ('mail' in outgoing) return Buffer.byteLength(outgoing.mail.email.text) + Buffer.byteLength(outgoing.mail.email.html);
+  if ('kafka' in outgoing) return Buffer.byteLength(outgoing.kafka.value);
   return 0;
 }
 
@@ -102,6 +108,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private readonly loop: PollingLoop;
   private readonly client: WebhookClient;
   private readonly mail: MailClient;
+  private readonly kafka = new KafkaDestinationClient();
   private readonly inFlight = new Set<Promise<void>>();
   /** Attempts in flight here, by tenant: the claim gives no tenant more than its cap. */
   private readonly tenantInFlight = new Map<string, number>();
@@ -204,6 +211,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       const reaped = await this.dataSource.transaction((manager) => this.deliveries.reapExpiredLeases(manager));
       if (reaped.requeued > 0) this.logger.warn(`${reaped.requeued} deliveries had outlived their lease (a worker died mid-attempt); they are due again`);
       if (reaped.deadLettered > 0) this.logger.error(`${reaped.deadLettered} deliveries outlived their lease ${MAX_LEASE_EXPIRIES} times; dead-lettered`);
+      await this.kafka.closeIdle();
       const handed = await this.dataSource.transaction((manager) => this.deliveries.handOverHeldP1s(manager));
       if (handed > 0) this.logger.warn(`${handed} P1 deliveries held by an open breaker went to their endpoint's fallback`);
     }
@@ -284,6 +292,17 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
           return json(openSecret(this.box, endpoint.id, endpoint.secret), slackMessage(stamped));
         case 'email':
           return { mail: { to: mailRecipients(endpoint.url), email: alertEmail(stamped, delivery.id), timeoutMs: endpoint.timeout_ms } };
+        case 'kafka':
+          return {
+            kafka: {
+              endpointId: endpoint.id,
+              destination: parseKafkaDestination(openSecret(this.box, endpoint.id, endpoint.secret)),
+              key: delivery.dedup_key,
+              value: JSON.stringify(stamped),
+              headers: { 'x-tocsin-event': delivery.event_type, 'x-tocsin-delivery-id': delivery.id, 'x-tocsin-attempt': String(delivery.attempts) },
+              timeoutMs: endpoint.timeout_ms,
+            },
+          };
         case 'webhook':
           break;
       }
@@ -314,6 +333,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private send(outgoing: Outgoing): Promise<WebhookResponse> {
     if ('http' in outgoing) return this.client.send(outgoing.http);
     if ('mail' in outgoing) return this.mail.send(outgoing.mail);
+    if ('kafka' in outgoing) return this.kafka.send(outgoing.kafka);
     return Promise.resolve({ result: { kind: 'error', errorClass: 'secret_unreadable', message: outgoing.unreadable }, durationMs: 0, snippet: null });
   }
 
@@ -471,6 +491,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     await Promise.allSettled(this.lanes.map((lane) => lane.running));
     await this.client.close();
     this.mail.close();
+    await this.kafka.close();
   }
 }
 
@@ -485,7 +506,7 @@ function handOverUnreadable(verdict: Verdict, delivery: ClaimedDelivery, endpoin
 }
 
 function isRetriableClass(errorClass: string): boolean {
-  return ['http_5xx', 'timeout', 'connection', 'http_408_429', 'smtp_deferred'].includes(errorClass);
+  return ['http_5xx', 'timeout', 'connection', 'http_408_429', 'smtp_deferred', 'kafka_unavailable'].includes(errorClass);
 }
 
 function outcomeEvents(

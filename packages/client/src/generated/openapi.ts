@@ -736,7 +736,7 @@ export interface components {
             tenant_id: string;
             name: string;
             /** @enum {string} */
-            type: "webhook" | "pagerduty" | "slack" | "email";
+            type: "webhook" | "pagerduty" | "slack" | "email" | "kafka";
             url: string;
             events: string[];
             severities: string[];
@@ -1917,12 +1917,21 @@ export interface operations {
                      * @default webhook
                      * @enum {string}
                      */
-                    type?: "webhook" | "pagerduty" | "slack" | "email";
+                    type?: "webhook" | "pagerduty" | "slack" | "email" | "kafka";
                     config?: {
                         routing_key?: string;
                         /** Format: uri */
                         url?: string;
                         to?: string[];
+                        brokers?: string[];
+                        topic?: string;
+                        sasl?: {
+                            /** @enum {string} */
+                            mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
+                            username: string;
+                            password: string;
+                        };
+                        ssl?: boolean;
                     };
                 };
             };
@@ -2039,6 +2048,15 @@ export interface operations {
                         /** Format: uri */
                         url?: string;
                         to?: string[];
+                        brokers?: string[];
+                        topic?: string;
+                        sasl?: {
+                            /** @enum {string} */
+                            mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
+                            username: string;
+                            password: string;
+                        };
+                        ssl?: boolean;
                     };
                 };
             };

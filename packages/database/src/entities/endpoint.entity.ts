@@ -3,7 +3,7 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } fro
 export type EndpointStatus = 'active' | 'paused' | 'degraded' | 'disabled';
 
 /** Where an endpoint's deliveries go (DESIGN §9). */
-export const ENDPOINT_TYPES = ['webhook', 'pagerduty', 'slack', 'email'] as const;
+export const ENDPOINT_TYPES = ['webhook', 'pagerduty', 'slack', 'email', 'kafka'] as const;
 export type EndpointType = (typeof ENDPOINT_TYPES)[number];
 
 export interface PreviousSecret {
@@ -39,7 +39,8 @@ export class EndpointEntity {
   /**
    * `webhook` (a signed POST to url), `pagerduty` (Events API v2; the routing key sealed in
    * `secret`), `slack` (the incoming webhook's URL sealed in `secret`; `url` shows its origin)
-   * or `email` (a message through TOCSIN_SMTP_URL; `url` is `mailto:` its recipients).
+   * `email` (a message through TOCSIN_SMTP_URL; `url` is `mailto:` its recipients) or `kafka`
+   * (a record on the tenant's own topic; brokers, topic and credentials sealed in `secret`).
    */
   @Column('text', { default: 'webhook' }) type!: EndpointType;
   @Column('text') url!: string;

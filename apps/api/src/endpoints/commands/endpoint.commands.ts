@@ -4,14 +4,14 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { TocsinConfig } from '@tocsin/config';
 import { ENDPOINT_EVENTS, type EndpointSecretRotatedData, type ReplayRequestedData } from '@tocsin/contracts';
 import type { EndpointEntity, PreviousSecret } from '@tocsin/database';
-import { enqueueDeliveries, REPLAYABLE_STATUSES, requeueDeliveries, testDelivery } from '@tocsin/delivery-queue';
+import { enqueueDeliveries, REPLAYABLE_STATUSES, requeueDeliveries, testDelivery, type KafkaDestinationConfig } from '@tocsin/delivery-queue';
 import { TOCSIN_CONFIG, traceHeaders } from '@tocsin/runtime';
 import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { generateWebhookSecret } from '@tocsin/signing';
 import { refuse, type Outcome } from '../../common/result';
 import { checkTargetUrl } from '../../common/url-policy';
 import { EndpointRepository } from '../endpoint.repository';
-import { CONFIG_KEY, configIssues, MAX_REPLAY_DELIVERIES, operationalIn, type CreateEndpointBody, type ReplayBody, type RotateSecretBody, type UpdateEndpointBody } from '../endpoint.schemas';
+import { CONFIG_KEY, configIssues, MAX_REPLAY_DELIVERIES, operationalIn, type DestinationConfig, type CreateEndpointBody, type ReplayBody, type RotateSecretBody, type UpdateEndpointBody } from '../endpoint.schemas';
 
 /** An endpoint with its signing secret in plaintext: only the create and rotate answers carry it. */
 export interface EndpointWithSecret {
@@ -96,14 +96,12 @@ export class RegisterEndpointHandler implements ICommandHandler<RegisterEndpoint
 
   async execute({ tenantId, body }: RegisterEndpointCommand): Promise<Outcome<EndpointWithSecret>> {
     const { config, ...fields } = body;
-    const sendsTo = config?.url ?? body.url;
-    const refused = sendsTo === undefined ? null : checkTargetUrl(sendsTo, this.config, config?.url ? 'config.url' : 'url');
-    if (refused) return refused;
+    const destination = body.type === 'webhook' ? webhookTarget(body.url!, this.config) : storedDestination(body.type, config!, this.config);
+    if (!destination.ok) return destination;
     const noFallback = await fallbackRefusal(this.endpoints, tenantId, body.fallback_endpoint_id, null);
     if (noFallback) return noFallback;
-    // A destination's routing key or secret URL is kept, sealed, where a webhook keeps its signing secret.
-    const url = config?.to ? mailtoUrl(config.to) : destinationUrl(body.type, sendsTo ?? '', this.config);
-    const secret = config?.routing_key ?? config?.url ?? body.secret ?? generateWebhookSecret();
+    const { url } = destination.value;
+    const secret = destination.value.sealed ?? body.secret ?? generateWebhookSecret();
     const id = randomUUID();
     const endpoint = await this.endpoints.insert({
       id,
@@ -141,14 +139,18 @@ export class UpdateEndpointHandler implements ICommandHandler<UpdateEndpointComm
     }
     const noFallback = await fallbackRefusal(this.endpoints, tenantId, changes.fallback_endpoint_id, endpointId);
     if (noFallback) return noFallback;
-    const target = config?.url ?? changes.url;
-    const refused = target ? checkTargetUrl(target, this.config, config?.url ? 'config.url' : 'url') : null;
-    if (refused) return refused;
-    const stored = config?.routing_key ?? config?.url;
+    const destination =
+      config !== undefined && current.type !== 'webhook'
+        ? storedDestination(current.type, config, this.config)
+        : changes.url !== undefined
+          ? webhookTarget(changes.url, this.config)
+          : null;
+    if (destination && !destination.ok) return destination;
+    const target = destination?.value;
     const sealed = {
       ...(headers === undefined ? {} : sealHeaders(this.box, endpointId, headers)),
-      ...(config?.to === undefined ? {} : { url: mailtoUrl(config.to) }),
-      ...(stored === undefined ? {} : { secret: this.box.seal(stored, sealedIn.endpointSecret(endpointId)), url: destinationUrl(current.type, stored, this.config) }),
+      ...(target ? { url: target.url } : {}),
+      ...(target?.sealed === undefined ? {} : { secret: this.box.seal(target.sealed, sealedIn.endpointSecret(endpointId)) }),
     };
     const updated = await this.endpoints.update(tenantId, endpointId, { ...rest, ...sealed });
     return updated ? { ok: true, value: updated } : notFound(endpointId);
@@ -161,18 +163,41 @@ function fieldsForOtherType(type: EndpointEntity['type'], changes: UpdateEndpoin
   return foreign.find((field) => changes[field] !== undefined) ?? null;
 }
 
-/** An email endpoint's `url`: its recipients, as the one address that names them all. */
-function mailtoUrl(to: readonly string[]): string {
-  return `mailto:${to.join(',')}`;
+/** What an endpoint stores of where it sends: the `url` every answer shows, and what is sealed in its secret column. */
+interface StoredDestination {
+  readonly url: string;
+  /** A routing key, a secret URL or a cluster's address and credentials; undefined keeps (or generates) a signing secret. */
+  readonly sealed?: string;
+}
+
+function webhookTarget(url: string, settings: TocsinConfig): Outcome<StoredDestination> {
+  return checkTargetUrl(url, settings) ?? { ok: true, value: { url } };
 }
 
 /**
- * The `url` an endpoint shows: a webhook's own; PAGERDUTY_EVENTS_URL for PagerDuty; for
- * Slack only the origin of its incoming webhook, whose path is the secret.
+ * A destination's config as the endpoint stores it. PagerDuty shows PAGERDUTY_EVENTS_URL and
+ * seals the routing key; Slack shows only its webhook's origin and seals the URL, whose path
+ * is the secret; email shows `mailto:` its recipients; Kafka shows `kafka://brokers/topic`
+ * and seals brokers, topic and credentials together. Every address Tocsin will connect to
+ * passes the same policy as a webhook URL.
  */
-function destinationUrl(type: EndpointEntity['type'], url: string, config: TocsinConfig): string {
-  if (type === 'pagerduty') return config.PAGERDUTY_EVENTS_URL;
-  return type === 'slack' ? `${new URL(url).origin}/…` : url;
+function storedDestination(type: Exclude<EndpointEntity['type'], 'webhook'>, config: DestinationConfig, settings: TocsinConfig): Outcome<StoredDestination> {
+  switch (type) {
+    case 'pagerduty':
+      return { ok: true, value: { url: settings.PAGERDUTY_EVENTS_URL, sealed: config.routing_key! } };
+    case 'slack':
+      return checkTargetUrl(config.url!, settings, 'config.url') ?? { ok: true, value: { url: `${new URL(config.url!).origin}/…`, sealed: config.url! } };
+    case 'email':
+      return { ok: true, value: { url: `mailto:${config.to!.join(',')}` } };
+    case 'kafka': {
+      for (const broker of config.brokers!) {
+        const refused = checkTargetUrl(`http://${broker}`, settings, 'config.brokers');
+        if (refused) return refused;
+      }
+      const cluster: KafkaDestinationConfig = { brokers: config.brokers!, topic: config.topic!, ...(config.sasl ? { sasl: config.sasl } : {}), ...(config.ssl ? { ssl: true } : {}) };
+      return { ok: true, value: { url: `kafka://${config.brokers!.join(',')}/${config.topic!}`, sealed: JSON.stringify(cluster) } };
+    }
+  }
 }
 
 @CommandHandler(RemoveEndpointCommand)
