@@ -41,6 +41,7 @@ import {
   RotateApiKeyHandler,
 } from './tenants/commands/create-tenant.handler';
 import { TenantController } from './tenants/tenant.controller';
+import { Quotas } from './tenants/quotas';
 import { TenantSettingsController } from './tenant-settings/tenant-settings.controller';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantScope } from './tenants/tenant-scope';
@@ -84,6 +85,7 @@ export class ApiModule {
         AdminGuard,
         TenantGuard,
         TenantScope,
+        Quotas,
         MonitorRepository,
         EndpointRepository,
         CreateTenantHandler,

@@ -90,6 +90,10 @@ export const envSchema = z.object({
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().min(1).optional(),
   KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  /** What one tenant may hold unless the operator set its own quotas (PATCH /v1/tenants/:id/quotas). */
+  TOCSIN_QUOTA_MONITORS: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  TOCSIN_QUOTA_ENDPOINTS: z.coerce.number().int().min(0).max(100_000).default(100),
+  TOCSIN_QUOTA_RECEIVERS: z.coerce.number().int().min(0).max(100_000).default(100),
   /** Requests a second each API key may make on average (0 turns the limit off); 429 with Retry-After beyond. */
   TOCSIN_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(100),
   /** How many requests a key may make at once before the average applies. */

@@ -27,6 +27,7 @@ import { DeliveryLeaseExpiries1765100000000 } from './migrations/1765100000000-d
 import { DeliveryTraceparent1765200000000 } from './migrations/1765200000000-delivery-traceparent';
 import { EndpointType1765300000000 } from './migrations/1765300000000-endpoint-type';
 import { P1Fallback1765400000000 } from './migrations/1765400000000-p1-fallback';
+import { TenantQuotas1765500000000 } from './migrations/1765500000000-tenant-quotas';
 
 export const ENTITIES = [
   TenantEntity,
@@ -63,6 +64,7 @@ export const MIGRATIONS = [
   DeliveryTraceparent1765200000000,
   EndpointType1765300000000,
   P1Fallback1765400000000,
+  TenantQuotas1765500000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

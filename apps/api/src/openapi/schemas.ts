@@ -16,7 +16,29 @@ export const ErrorSchema = z.object({
   details: z.unknown().optional(),
 });
 
-export const TenantSchema = z.looseObject({ id: z.uuid(), name: z.string(), created_at: at.optional() });
+/** A tenant's own limits as the operator set them; one missing is the deployment's default. */
+export const TenantQuotasSchema = z.looseObject({
+  id: z.uuid(),
+  name: z.string(),
+  quotas: z.object({ monitors: z.number().int().optional(), endpoints: z.number().int().optional(), receivers: z.number().int().optional() }),
+});
+
+const QuotaUsageSchema = z.object({ limit: z.number().int(), used: z.number().int(), source: z.enum(['tenant', 'default']) });
+
+export const TenantSchema = z.looseObject({
+  id: z.uuid(),
+  name: z.string(),
+  created_at: at.optional(),
+  /** GET /v1/tenant only: what the tenant holds against each quota, and each key's request rate. */
+  quotas: z
+    .object({
+      monitors: QuotaUsageSchema,
+      endpoints: QuotaUsageSchema,
+      receivers: QuotaUsageSchema,
+      requests_per_second_per_key: z.object({ limit: z.number(), burst: z.number().int() }),
+    })
+    .optional(),
+});
 export const IssuedKeySchema = z.looseObject({ id: z.uuid(), tenant_id: z.uuid(), key: z.string(), prefix: z.string() });
 export const ApiKeySchema = z.looseObject({
   id: z.uuid(),
@@ -250,6 +272,7 @@ export const ReplayCountSchema = z.looseObject({ count: z.number().int(), dry_ru
 export const NAMED_SCHEMAS = {
   Error: ErrorSchema,
   Tenant: TenantSchema,
+  TenantQuotas: TenantQuotasSchema,
   IssuedKey: IssuedKeySchema,
   ApiKey: ApiKeySchema,
   Monitor: MonitorSchema,
@@ -287,6 +310,7 @@ export const ROUTE_ANSWERS: Readonly<Record<string, AnswerShape>> = {
   'POST /v1/tenants': 'Tenant',
   'GET /v1/tenants': ['Tenant'],
   'POST /v1/tenants/{id}/api-keys': 'IssuedKey',
+  'PATCH /v1/tenants/{id}/quotas': 'TenantQuotas',
   'GET /v1/tenant': 'Tenant',
   'GET /v1/api-keys': ['ApiKey'],
   'POST /v1/api-keys': 'IssuedKey',

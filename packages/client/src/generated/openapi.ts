@@ -20,6 +20,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{id}/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["Tenants_setQuotas"];
+        trace?: never;
+    };
     "/v1/tenants/{id}/api-keys": {
         parameters: {
             query?: never;
@@ -574,6 +590,42 @@ export interface components {
             name: string;
             /** Format: date-time */
             created_at?: string;
+            quotas?: {
+                monitors: {
+                    limit: number;
+                    used: number;
+                    /** @enum {string} */
+                    source: "tenant" | "default";
+                };
+                endpoints: {
+                    limit: number;
+                    used: number;
+                    /** @enum {string} */
+                    source: "tenant" | "default";
+                };
+                receivers: {
+                    limit: number;
+                    used: number;
+                    /** @enum {string} */
+                    source: "tenant" | "default";
+                };
+                requests_per_second_per_key: {
+                    limit: number;
+                    burst: number;
+                };
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        TenantQuotas: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            quotas: {
+                monitors?: number;
+                endpoints?: number;
+                receivers?: number;
+            };
         } & {
             [key: string]: unknown;
         };
@@ -1102,6 +1154,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Tenants_setQuotas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    monitors?: number | null;
+                    endpoints?: number | null;
+                    receivers?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantQuotas"];
                 };
             };
             /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */

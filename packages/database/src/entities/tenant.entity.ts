@@ -1,9 +1,15 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
+/** What a tenant may hold; each is counted on creation. */
+export const QUOTA_RESOURCES = ['monitors', 'endpoints', 'receivers'] as const;
+export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
+
 @Entity('tenants')
 export class TenantEntity {
   @PrimaryColumn('uuid') id!: string;
   @Column('text') name!: string;
+  /** The operator's limits for this tenant; one not set is the deployment's TOCSIN_QUOTA_* default. */
+  @Column('jsonb', { default: () => "'{}'" }) quotas!: Partial<Record<QuotaResource, number>>;
   @CreateDateColumn({ type: 'timestamptz' }) created_at!: Date;
 }
 

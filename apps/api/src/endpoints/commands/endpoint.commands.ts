@@ -10,6 +10,7 @@ import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { generateWebhookSecret } from '@tocsin/signing';
 import { refuse, type Outcome } from '../../common/result';
 import { checkTargetUrl } from '../../common/url-policy';
+import { Quotas } from '../../tenants/quotas';
 import { EndpointRepository } from '../endpoint.repository';
 import { CONFIG_KEY, configIssues, MAX_REPLAY_DELIVERIES, operationalIn, type DestinationConfig, type CreateEndpointBody, type ReplayBody, type RotateSecretBody, type UpdateEndpointBody } from '../endpoint.schemas';
 
@@ -92,9 +93,12 @@ export class RegisterEndpointHandler implements ICommandHandler<RegisterEndpoint
     private readonly endpoints: EndpointRepository,
     private readonly box: SecretBox,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
+    private readonly quotas: Quotas,
   ) {}
 
   async execute({ tenantId, body }: RegisterEndpointCommand): Promise<Outcome<EndpointWithSecret>> {
+    const overQuota = await this.quotas.refusal(tenantId, 'endpoints');
+    if (overQuota) return overQuota;
     const { config, ...fields } = body;
     const destination = body.type === 'webhook' ? webhookTarget(body.url!, this.config) : storedDestination(body.type, config!, this.config);
     if (!destination.ok) return destination;

@@ -8,6 +8,7 @@ import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { refuse, type Outcome, type Refusal } from '../../common/result';
 import { checkTargetUrl } from '../../common/url-policy';
 import { MonitorRepository } from '../monitor.repository';
+import { Quotas } from '../../tenants/quotas';
 import { RegisterMonitorCommand, RemoveMonitorCommand, UpdateMonitorCommand } from './monitor.commands';
 
 function checkPolicy(config: TocsinConfig, changes: { url?: string | undefined; interval_seconds?: number | undefined }): Refusal | null {
@@ -33,10 +34,11 @@ export class RegisterMonitorHandler implements ICommandHandler<RegisterMonitorCo
     private readonly monitors: MonitorRepository,
     @Inject(TOCSIN_CONFIG) private readonly config: TocsinConfig,
     private readonly box: SecretBox,
+    private readonly quotas: Quotas,
   ) {}
 
   async execute({ tenantId, body }: RegisterMonitorCommand): Promise<Outcome<MonitorEntity>> {
-    const refused = checkPolicy(this.config, body);
+    const refused = checkPolicy(this.config, body) ?? (await this.quotas.refusal(tenantId, 'monitors'));
     if (refused) return refused;
     if (await this.monitors.slugTaken(tenantId, body.slug)) return refuse(409, 'a monitor with this slug exists', 'slug');
     const id = randomUUID();

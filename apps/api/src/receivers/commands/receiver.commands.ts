@@ -5,6 +5,7 @@ import { sealedIn, SecretBox } from '@tocsin/secrets';
 import { refuse, type Outcome } from '../../common/result';
 import { normaliseMapping } from '../inbound-mapping';
 import type { CreateReceiverBody } from '../receiver.schemas';
+import { Quotas } from '../../tenants/quotas';
 import { ReceiverRepository } from '../receiver.repository';
 
 /** 48 random bytes as base64url: 64 characters nobody can guess. */
@@ -39,9 +40,12 @@ export class RegisterReceiverHandler implements ICommandHandler<RegisterReceiver
   constructor(
     private readonly receivers: ReceiverRepository,
     private readonly secrets: SecretBox,
+    private readonly quotas: Quotas,
   ) {}
 
   async execute({ tenantId, body }: RegisterReceiverCommand): Promise<Outcome<RegisteredReceiver>> {
+    const overQuota = await this.quotas.refusal(tenantId, 'receivers');
+    if (overQuota) return overQuota;
     if (body.monitor_id && !(await this.receivers.monitorExists(tenantId, body.monitor_id))) {
       return refuse(404, `monitor ${body.monitor_id} not found`, 'monitor_id');
     }
