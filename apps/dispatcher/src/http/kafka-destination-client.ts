@@ -4,6 +4,7 @@ import { storableText } from '@tocsin/contracts';
 import type { KafkaDestinationConfig } from '@tocsin/delivery-queue';
 import { isPermanentSendError, saslOptions } from '@tocsin/kafka';
 import type { HttpResult } from '../deliveries/attempt-outcome';
+import { beforeDeadline } from './deadline';
 import type { WebhookResponse } from './webhook-client';
 
 export interface KafkaRequest {
@@ -50,10 +51,6 @@ export class KafkaDestinationClient {
       durationMs: Math.round(performance.now() - started),
       snippet: snippet === null ? null : storableText(snippet, 512),
     });
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), req.timeoutMs);
-    });
     try {
       const sent = this.producerFor(req).then((producer) =>
         producer.send({
@@ -63,8 +60,7 @@ export class KafkaDestinationClient {
           messages: [{ key: req.key, value: req.value, headers: req.headers }],
         }),
       );
-      sent.catch(() => undefined);
-      const outcome = await Promise.race([sent, deadline]);
+      const outcome = await beforeDeadline(sent, req.timeoutMs);
       if (outcome === 'timeout') {
         this.drop(req.endpointId);
         return answer({ kind: 'error', errorClass: 'kafka_unavailable', message: `the cluster did not take the record within ${req.timeoutMs} ms` }, null);
@@ -76,8 +72,6 @@ export class KafkaDestinationClient {
       if (isRefused(err)) return answer({ kind: 'error', errorClass: 'kafka_rejected', message }, null);
       this.drop(req.endpointId);
       return answer({ kind: 'error', errorClass: 'kafka_unavailable', message }, null);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -4,6 +4,7 @@ import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { storableText } from '@tocsin/contracts';
 import type { AlertEmail } from '../deliveries/alert-email';
 import type { HttpResult } from '../deliveries/attempt-outcome';
+import { beforeDeadline } from './deadline';
 import type { WebhookResponse } from './webhook-client';
 
 export interface MailRequest {
@@ -42,10 +43,6 @@ export class MailClient {
       snippet: snippet === null ? null : storableText(snippet, SNIPPET_CHARS),
     });
     if (!this.transport) return answer({ kind: 'error', errorClass: 'smtp_deferred', message: 'TOCSIN_SMTP_URL is not set: no mail server to send through' }, null);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
     try {
       const sent = this.transport.sendMail({
         from: this.from,
@@ -60,15 +57,12 @@ export class MailClient {
       });
       // A message the server takes after the deadline is sent again by the retry: the
       // Message-ID, which is the delivery's, lets a reader's client drop the copy.
-      sent.catch(() => undefined);
-      const outcome = await Promise.race([sent, deadline]);
+      const outcome = await beforeDeadline(sent, timeoutMs);
       if (outcome === 'timeout') return answer({ kind: 'error', errorClass: 'timeout', message: `the mail server did not take the message within ${timeoutMs} ms` }, null);
       const rejected = outcome.rejected.length > 0 ? ` (refused for ${outcome.rejected.map(String).join(', ')})` : '';
       return answer({ kind: 'response', status: replyCode(outcome.response) ?? 250 }, `${outcome.response}${rejected}`);
     } catch (err) {
       return answer(classifySmtpError(err as SMTPConnection.SMTPError), (err as SMTPConnection.SMTPError).response ?? null);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
