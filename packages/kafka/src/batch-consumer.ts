@@ -56,10 +56,14 @@ function textHeaders(headers: IHeaders | undefined): Record<string, string> {
  * effects); the Kafka offset is committed only after the handler returned. A handler that
  * throws leaves the offset where it was, so kafkajs retries the batch.
  */
+/** How long a consumer kafkajs gave up on waits before a new member joins. */
+const RESTART_DELAY_MS = 1_000;
+
 export class TransactionalBatchConsumer {
   private readonly logger: Logger;
   private consumer: Consumer | undefined;
   private joinedGroup = false;
+  private stopping = false;
   private clusterId = '';
 
   constructor(
@@ -98,6 +102,10 @@ export class TransactionalBatchConsumer {
     consumer.on(consumer.events.CRASH, (e) => {
       this.joinedGroup = false;
       this.logger.error(`consumer crashed: ${e.payload.error.message}`);
+      // kafkajs restarts a consumer after a retriable crash only. Others (e.g. "Failed to
+      // find group coordinator" while a broker restarts) would leave it stopped for good,
+      // and every record after it unread: start a new member after a pause instead.
+      if (!e.payload.restart && !this.stopping) this.restartAfter(RESTART_DELAY_MS, consumer, handle);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [this.options.topic, ...(this.options.pattern ? [this.options.pattern] : [])], fromBeginning: true });
@@ -134,7 +142,23 @@ export class TransactionalBatchConsumer {
     await heartbeat();
   }
 
+  private restartAfter(delayMs: number, crashed: Consumer, handle: (batch: ConsumedBatch) => Promise<void>): void {
+    setTimeout(() => {
+      if (this.stopping || this.consumer !== crashed) return;
+      void crashed
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => this.start(handle))
+        .then(() => this.logger.warn('consumer restarted after a crash kafkajs does not recover from'))
+        .catch((err: Error) => {
+          this.logger.error(`consumer restart failed, trying again: ${err.message}`);
+          this.restartAfter(Math.min(delayMs * 2, 30_000), this.consumer ?? crashed, handle);
+        });
+    }, delayMs).unref();
+  }
+
   async stop(): Promise<void> {
+    this.stopping = true;
     this.joinedGroup = false;
     await this.consumer?.disconnect();
   }
