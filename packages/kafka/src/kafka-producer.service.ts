@@ -20,6 +20,9 @@ const MAX_REQUEST_BYTES = MAX_RECORD_BYTES;
 /** Framing per record: length, attributes, timestamp and offset deltas, header counts. */
 const RECORD_OVERHEAD = 32;
 
+/** How long a draining app waits for its producer to disconnect. */
+const DISCONNECT_WAIT_MS = 5_000;
+
 export class RecordTooLargeError extends Error {
   override readonly name = 'RecordTooLargeError';
   constructor(
@@ -175,8 +178,22 @@ export class KafkaProducerService implements OnApplicationShutdown {
     await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
   }
 
+  /**
+   * Disconnects, but waits at most DISCONNECT_WAIT_MS: a connection left hanging by the
+   * network (a black-holed broker) would hold a request open for its whole timeout and the
+   * app's drain with it. Nothing is lost by not waiting: a send that was not acknowledged
+   * has already been answered as not queued to its caller, who sends it again.
+   */
   async onApplicationShutdown(): Promise<void> {
-    await this.producer?.disconnect();
+    const producer = this.producer;
     this.producer = undefined;
+    if (!producer) return;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'gave up'>((resolve) => {
+      timer = setTimeout(() => resolve('gave up'), DISCONNECT_WAIT_MS);
+    });
+    const outcome = await Promise.race([producer.disconnect().catch(() => undefined), waited]);
+    clearTimeout(timer);
+    if (outcome === 'gave up') this.logger.warn(`producer did not disconnect within ${DISCONNECT_WAIT_MS} ms; leaving it to the process exit`);
   }
 }

@@ -1,3 +1,4 @@
+import type { Server, ServerResponse } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
@@ -63,6 +64,24 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
  * finish and are recorded, leases are released, producers and pools close. Exit 0 when that
  * is done, 1 if it took longer than `timeoutMs` or failed; a second signal exits at once.
  */
+/**
+ * A client that keeps one connection busy (a prober pushing every few milliseconds) would
+ * hold the HTTP server's close open until the deadline, as close() only drops idle
+ * connections. While draining, every answer says `connection: close`, and idle connections
+ * are dropped as soon as they are, so each connection ends after the request it is serving.
+ */
+function releaseKeptAliveConnections(app: INestApplication): void {
+  const server = app.getHttpServer() as Server | undefined;
+  if (!server?.on) return;
+  server.on('request', (_req, res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  });
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  sweep.unref();
+  server.once('close', () => clearInterval(sweep));
+}
+
 function drainOnSignals(app: INestApplication, name: string, timeoutMs: number): void {
   let draining = false;
   const drain = (signal: NodeJS.Signals) => {
@@ -80,6 +99,7 @@ function drainOnSignals(app: INestApplication, name: string, timeoutMs: number):
       process.exit(1);
     }, timeoutMs);
     deadline.unref();
+    releaseKeptAliveConnections(app);
     app.close().then(
       () => {
         clearTimeout(deadline);
