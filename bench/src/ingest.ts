@@ -3,7 +3,7 @@
  * what it is built on, measured in the same run against the same broker:
  *
  * (a) push: POST /v1/probe-results (the built api as a process) → results/s acknowledged by
- *     Kafka, beside a bare kafkajs idempotent producer sending the same records;
+ *     Kafka, beside a bare kafkajs producer (one request in flight, as Tocsin's) sending the same records;
  * (b) active probes: one built probe-ingest process probing local MCP servers of both
  *     generations (official SDKs) as fast as its concurrency allows → probes/s published,
  *     beside bare probeMcpServer calls (no scheduler, leases or Kafka) at the same
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: topics.probeResults, numPartitions: Number(values.partitions) }], waitForLeaders: true });
     await admin.disconnect();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1 });
     await producer.connect();
     const before = await topicEnd(kafka, topics.probeResults);
     let t0 = performance.now();

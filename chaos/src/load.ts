@@ -51,7 +51,7 @@ export class Load {
   ) {
     this.topic = topicNames(namespace).probeResults;
     const kafka = new Kafka({ clientId: 'chaos-load', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 } });
-    this.producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   connect(): Promise<void> {

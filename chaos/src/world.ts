@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { appMainArgs, waitFor } from '@tocsin/testing';
-import { FaultProxy } from './fault-proxy';
+import { appMainArgs, FaultProxy, waitFor } from '@tocsin/testing';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the local harness is plain CommonJS */
 const { startKafka, getFreePort } = require('@tocsin/local/lib/kafka') as {

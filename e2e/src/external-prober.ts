@@ -18,7 +18,7 @@ export class ExternalProber {
 
   static async connect(stack: Stack): Promise<ExternalProber> {
     const kafka = new Kafka({ clientId: 'external-prober', brokers: stack.config.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
-    const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     return new ExternalProber(kafka, producer, topicNames(stack.config.TOCSIN_TOPIC_NAMESPACE).probeResults);
   }

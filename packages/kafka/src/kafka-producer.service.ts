@@ -86,7 +86,15 @@ function chunkByBytes(messages: readonly Message[]): Message[][] {
   return chunks;
 }
 
-/** One idempotent producer per process; every send is awaited by its caller. */
+/**
+ * One producer per process; every send is awaited by its caller. It is not idempotent on
+ * purpose: kafkajs's idempotent producer rolls its sequence number back when a send fails,
+ * and when the broker did store that send (only its answer was lost), the next, different
+ * record gets the same sequence, is taken by the broker for a retry, acknowledged and
+ * dropped: an acknowledged result or alert lost. Without idempotence a retry may store a
+ * record twice instead, which every consumer here already drops (a result's event_id, a
+ * delivery's id); one request in flight keeps each partition's records in send order.
+ */
 @Injectable()
 export class KafkaProducerService implements OnApplicationShutdown {
   private readonly logger = new Logger(KafkaProducerService.name);
@@ -106,7 +114,7 @@ export class KafkaProducerService implements OnApplicationShutdown {
     if (this.producer) return this.producer;
     this.connecting ??= (async () => {
       const producer = this.kafka.producer({
-        idempotent: true,
+        idempotent: false,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner,

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { topicNames } from '@tocsin/contracts';
-import { kafkaBrokersForTests } from '@tocsin/testing';
+import { FaultProxy, kafkaBrokersForTests } from '@tocsin/testing';
 import { deadLetter, KafkaProducerService, MAX_DLQ_VALUE_BYTES, MAX_RECORD_BYTES, RecordTooLargeError } from '../src';
 
 /** Reads every record of a topic from the start, in offset order (one partition). */
@@ -98,4 +99,54 @@ describe('KafkaProducerService on a real broker', () => {
     expect(copy.key).toBe('k');
     expect(copy.headers).toMatchObject({ 'x\ufffd': 'v', 'dlq-reason': 'too large', 'dlq-truncated-from': String(MAX_DLQ_VALUE_BYTES * 2), 'dlq-source-offset': '7' });
   });
+});
+
+describe('KafkaProducerService when the broker acts on a request but its answer is lost', () => {
+  const brokers = kafkaBrokersForTests();
+  const direct = new Kafka({ clientId: 'producer-faults-reader', brokers, logLevel: logLevel.NOTHING });
+  const topic = `test.producer.faults.${randomUUID()}`;
+  let proxy: FaultProxy;
+  let producer: KafkaProducerService;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    const admin = direct.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+    await admin.disconnect();
+    // One broker: every connection the client opens, whatever broker address it was given,
+    // goes through the proxy to it.
+    proxy = await FaultProxy.start(Number(brokers[0]!.split(':').at(-1)));
+    const faulty = new Kafka({
+      clientId: 'producer-faults',
+      brokers,
+      logLevel: logLevel.NOTHING,
+      requestTimeout: 1_000,
+      retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 200 },
+      socketFactory: ({ onConnect }) => net.connect({ host: '127.0.0.1', port: proxy.port }, onConnect),
+    });
+    producer = new KafkaProducerService(faulty, { brokers, clientId: 'producer-faults', topics: topicNames(''), partitions: 1 });
+  });
+
+  afterAll(async () => {
+    await producer.onApplicationShutdown();
+    await proxy.close();
+  });
+
+  it('never acknowledges a later record without storing it', async () => {
+    await producer.send(topic, [{ key: 'k', value: 'before', headers: {} }]);
+    // The broker stores 'unanswered' but the producer never hears so: its send fails, and
+    // the caller (an API answering 503) is told it was not queued.
+    proxy.set({ holdReplies: true });
+    await expect(producer.send(topic, [{ key: 'k', value: 'unanswered', headers: {} }])).rejects.toThrow();
+    proxy.resetAll();
+    proxy.set({});
+    // A different record, acknowledged: it must be in the log. An idempotent kafkajs
+    // producer rolls its sequence back after the failed send, so the broker would take this
+    // one for a retry of 'unanswered', answer it with that record's offset and drop it.
+    await producer.send(topic, [{ key: 'k', value: 'after', headers: {} }]);
+    const stored = await readAll(direct, topic);
+    expect(stored.filter((v) => v !== 'unanswered')).toEqual(['before', 'after']);
+    expect(stored).toContain('unanswered');
+  }, 30_000);
 });

@@ -9,3 +9,4 @@ export * from './otlp-receiver';
 export * from './pagerduty-stand-in';
 export * from './slack-stand-in';
 export * from './smtp-catcher';
+export * from './fault-proxy';

@@ -19,7 +19,7 @@ const MAX_BATCH = 500;
 
 /**
  * Publishes probe results with group commit: while one send is in flight, results queue up
- * and go out together in the next one. The idempotent producer allows one request in flight,
+ * and go out together in the next one. The producer allows one request in flight (to keep order),
  * so sending each result on its own would cap a replica at one broker round trip per probe.
  */
 @Injectable()
@@ -36,7 +36,7 @@ export class ProbeResultPublisher {
     this.deadLettered = dlqRecords(metrics);
   }
 
-  /** Resolves once Kafka acknowledged the record (acks=all, idempotent producer); it carries the active span's trace. */
+  /** Resolves once Kafka acknowledged the record (acks=all); it carries the active span's trace. */
   publish(result: ProbeResult): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record: toRecord(result), resolve, reject });

@@ -7,7 +7,9 @@ import net from 'node:net';
  *   until its retransmission arrives (TCP never loses bytes, it delays them);
  * - `resetRate`: the share of chunks on which the connection is cut instead (a dropped
  *   route, a restarted middlebox);
- * - `blackhole`: nothing passes at all, new connections included, until it is lifted.
+ * - `blackhole`: nothing passes at all, new connections included, until it is lifted;
+ * - `holdReplies`: requests reach the broker but its answers are held until lifted, as when
+ *   a route fails one way: the broker acts on a request whose client never hears back.
  */
 export interface NetworkFaults {
   readonly delayMs?: number;
@@ -16,13 +18,15 @@ export interface NetworkFaults {
   readonly stallMs?: number;
   readonly resetRate?: number;
   readonly blackhole?: boolean;
+  readonly holdReplies?: boolean;
 }
 
 /**
- * A TCP proxy on loopback in front of the broker's client listener, which the broker
- * advertises as this proxy's port, so every app connection to Kafka goes through it. It
- * stands in for `tc netem` on a veth pair: the kernel here has no netem qdisc, and the
- * proxy needs no root (docs/reliability.md).
+ * A TCP proxy on loopback in front of a broker's client listener: the chaos world makes the
+ * broker advertise this proxy's port, so every app connection to Kafka goes through it; a
+ * test can route one client through it with kafkajs's socketFactory. It stands in for
+ * `tc netem` on a veth pair: the kernel here has no netem qdisc, and the proxy needs no
+ * root (docs/reliability.md).
  */
 export class FaultProxy {
   private faults: NetworkFaults = {};
@@ -46,7 +50,7 @@ export class FaultProxy {
   /** Replaces the faults in force; `{}` is a clean network again. */
   set(faults: NetworkFaults): void {
     this.faults = faults;
-    if (!faults.blackhole) for (const release of this.held.splice(0)) release();
+    if (!faults.blackhole && !faults.holdReplies) for (const release of this.held.splice(0)) release();
   }
 
   /** Cuts every open connection, as a broker restart or a dead route would. */
@@ -80,8 +84,8 @@ export class FaultProxy {
     };
     client.on('error', cut).on('close', cut);
     upstream.on('error', cut).on('close', cut);
-    this.pipe(client, upstream, cut);
-    this.pipe(upstream, client, cut);
+    this.pipe(client, upstream, cut, false);
+    this.pipe(upstream, client, cut, true);
     client.resume();
   }
 
@@ -90,8 +94,8 @@ export class FaultProxy {
     socket.once('close', () => this.sockets.delete(socket));
   }
 
-  /** Passes `from`'s chunks to `to` in order, each after the delay the faults give it. */
-  private pipe(from: net.Socket, to: net.Socket, cut: () => void): void {
+  /** Passes `from`'s chunks to `to` in order, each after the delay the faults give it; `replies` is the broker's direction. */
+  private pipe(from: net.Socket, to: net.Socket, cut: () => void, replies: boolean): void {
     let chain = Promise.resolve();
     from.on('data', (chunk: Buffer) => {
       const f = this.faults;
@@ -100,7 +104,7 @@ export class FaultProxy {
       if (f.stallRate && Math.random() < f.stallRate) wait += f.stallMs ?? 200;
       chain = chain.then(async () => {
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        if (this.faults.blackhole) await new Promise<void>((resolve) => this.held.push(resolve));
+        if (this.faults.blackhole || (replies && this.faults.holdReplies)) await new Promise<void>((resolve) => this.held.push(resolve));
         if (!to.destroyed) to.write(chunk);
       });
     });
