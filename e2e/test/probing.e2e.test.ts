@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import type { ProbeResult } from '@tocsin/contracts';
+import { z } from 'zod';
+import { MONITOR_EVENTS, type ProbeResult, type SchemaDriftDetectedData } from '@tocsin/contracts';
 import {
   startMcpServer,
   startStatelessMcpServer,
@@ -173,6 +174,43 @@ describe('active probing of both MCP generations', () => {
       expect(past.tools).toHaveLength(2);
       const incidents = await api.get<{ data: Array<{ monitor_id: string }> }>('/v1/incidents');
       expect(incidents.body.data.filter((i) => [ids['gated'], ids['gated-stateless']].includes(i.monitor_id))).toEqual([]);
+    });
+
+    it("judges a real server's tool changes: additive ones are P3, a removed tool or a newly required parameter P2, and the alert says which", async () => {
+      const search = (limit: z.ZodType) => ({ name: 'search', description: 'Finds things.', inputSchema: { q: z.string(), limit } });
+      const fetchTool = { name: 'fetch', inputSchema: { id: z.string() } };
+      const server = await startMcpServer({ tools: [search(z.number().optional()), fetchTool] });
+      servers.push(server);
+      await createMonitor('drifting-tools', server.url);
+      const baseline = await tap.next(ids['drifting-tools']!, 0, (r) => r.ok && r.tools_hash !== undefined, 'a baseline tools/list');
+      expect(baseline.tools?.find((t) => t.name === 'search')).toMatchObject({ params: { q: 'string!', limit: 'number' } });
+
+      const db = new Client({ connectionString: stack.database.url });
+      await db.connect();
+      const drifts = async (n: number) =>
+        waitFor(
+          async () => {
+            const { rows } = await db.query<{ data: SchemaDriftDetectedData }>(
+              `SELECT data FROM events WHERE type = $1 AND metadata->>'monitor_id' = $2 ORDER BY position`,
+              [MONITOR_EVENTS.SchemaDriftDetected.type, ids['drifting-tools']],
+            );
+            return rows.length >= n && rows.map((r) => r.data);
+          },
+          { description: `${n} drift event(s)` },
+        );
+      try {
+        // An optional parameter added: callers that worked still work.
+        server.setTools([{ ...search(z.number().optional()), inputSchema: { q: z.string(), limit: z.number().optional(), lang: z.string().optional() } }, fetchTool]);
+        const [additive] = await drifts(1);
+        expect(additive).toMatchObject({ severity: 'P3', impact: 'additive', breaking: [], changed: ['search'], added: [], removed: [] });
+        // The optional parameter now required, and a tool gone.
+        server.setTools([search(z.number())]);
+        const [, breaking] = await drifts(2);
+        expect(breaking).toMatchObject({ severity: 'P2', impact: 'breaking', removed: ['fetch'], changed: ['search'] });
+        expect(breaking!.breaking).toEqual(['fetch: removed', 'search.lang: removed', 'search.limit: now required']);
+      } finally {
+        await db.end();
+      }
     });
 
     it('calls a new stateless server whose server/discover answers a JSON-RPC error an initialize failure, though initialize got a 400', async () => {

@@ -203,7 +203,7 @@ describe('monitor aggregate: schema drift', () => {
     expect(drift.events).toHaveLength(1);
     expect(drift.events[0]).toMatchObject({
       type: 'SchemaDriftDetected',
-      data: { severity: 'P3', previous_hash: 'h1', current_hash: 'h2', added: ['new'], removed: ['old'], changed: ['fetch'] },
+      data: { severity: 'P2', impact: 'breaking', breaking: ['old: removed'], previous_hash: 'h1', current_hash: 'h2', added: ['new'], removed: ['old'], changed: ['fetch'] },
     });
     expect(rebuild([...drift.events]).toolsHash).toBe('h2');
   });
@@ -219,7 +219,7 @@ describe('monitor aggregate: schema drift', () => {
   it('hashes whole tool definitions when the prober sent no per-tool hash', () => {
     const base = run(INITIAL_STATE, [probe(true, { tools_hash: 'x1', tools: [{ name: 'search', description: 'find' }] })]);
     const drift = run(base.state, [probe(true, { tools_hash: 'x2', tools: [{ name: 'search', description: 'find things' }] })]);
-    expect(drift.events[0]?.data).toMatchObject({ changed: ['search'], added: [], removed: [] });
+    expect(drift.events[0]?.data).toMatchObject({ changed: ['search'], added: [], removed: [], severity: 'P3', impact: 'additive', breaking: [] });
   });
 });
 

@@ -45,6 +45,8 @@ export const schemaDriftBlockSchema = z.object({
   added_count: z.number().int().optional(),
   removed_count: z.number().int().optional(),
   changed_count: z.number().int().optional(),
+  impact: z.enum(['breaking', 'additive']).optional(),
+  breaking: z.array(z.string()).optional(),
 });
 export type SchemaDriftBlock = z.infer<typeof schemaDriftBlockSchema>;
 
@@ -125,5 +127,7 @@ export interface WebhookBody {
     added_count?: number;
     removed_count?: number;
     changed_count?: number;
+    impact?: 'breaking' | 'additive';
+    breaking?: string[];
   };
 }

@@ -78,6 +78,8 @@ export interface IncidentEscalatedData {
   readonly server_url: string;
 }
 
+export type DriftImpact = 'breaking' | 'additive';
+
 export interface SchemaDriftDetectedData {
   readonly dedup_key: string;
   readonly severity: Severity;
@@ -91,6 +93,10 @@ export interface SchemaDriftDetectedData {
   readonly added_count?: number;
   readonly removed_count?: number;
   readonly changed_count?: number;
+  /** `breaking` (P2) when a tool was removed or a call that worked before may now fail; otherwise `additive` (P3). Absent on events before it was judged. */
+  readonly impact?: DriftImpact;
+  /** What makes it breaking, e.g. `search: removed`, `search.limit: now required`, `search.q: string → number`. */
+  readonly breaking?: readonly string[];
   readonly detected_at: string;
   readonly server_slug: string;
   readonly server_url: string;

@@ -6,3 +6,4 @@ export * from './domain-events';
 export * from './version';
 export * from './json-schema';
 export * from './storable-text';
+export * from './tool-params';

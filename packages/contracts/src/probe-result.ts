@@ -18,10 +18,15 @@ export type ProbeAuth = (typeof PROBE_AUTH_STATES)[number];
 export const MAX_TOOLS = 1000;
 export const MAX_TOOL_NAME_LENGTH = 512;
 
-/** Active probes send `{name, hash}` (sha256 of the tool's canonical contract); older producers sent the tool itself. */
+/**
+ * Active probes send `{name, hash, params}`: the sha256 of the tool's canonical contract,
+ * and its call signature (toolParams), by which a change is judged breaking or additive.
+ * Older producers sent the tool itself, whose signature the router reads from inputSchema.
+ */
 const toolSchema = z.looseObject({
   name: z.string().min(1).max(MAX_TOOL_NAME_LENGTH),
   hash: z.string().max(200).optional(),
+  params: z.record(z.string().max(128), z.string().max(100)).optional(),
   description: z.string().optional(),
   inputSchema: z.unknown().optional(),
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { storableText } from '@tocsin/contracts';
+import { storableText, toolParams } from '@tocsin/contracts';
 import type { McpToolSummary } from './types';
 
 /** Longer names are cut in results (the hash still covers the whole contract). */
@@ -36,11 +36,19 @@ export function hashTool(tool: { name: string } & Record<string, unknown>): stri
 }
 
 /**
- * `{name, hash}` per tool, sorted by name (then hash, so duplicate names still order
- * stably). Names are the server's text and go to storage: made storable and bounded.
+ * `{name, hash, params}` per tool, sorted by name (then hash, so duplicate names still
+ * order stably). Names are the server's text and go to storage: made storable and bounded.
+ * Parameter names are kept only when they are storable as they are (a signature with a
+ * name that is not is left out: the change is then reported, not judged).
  */
 export function summarizeTools(tools: ReadonlyArray<{ name: string } & Record<string, unknown>>): McpToolSummary[] {
-  return sortTools(tools.map((tool) => ({ name: storableText(tool.name, MAX_TOOL_NAME_LENGTH), hash: hashTool(tool) })));
+  return sortTools(
+    tools.map((tool) => {
+      const params = toolParams(tool.inputSchema);
+      const storable = params && Object.keys(params).every((n) => storableText(n, MAX_TOOL_NAME_LENGTH) === n);
+      return { name: storableText(tool.name, MAX_TOOL_NAME_LENGTH), hash: hashTool(tool), ...(storable ? { params } : {}) };
+    }),
+  );
 }
 
 export function sortTools(tools: readonly McpToolSummary[]): McpToolSummary[] {
@@ -49,10 +57,11 @@ export function sortTools(tools: readonly McpToolSummary[]): McpToolSummary[] {
 
 /**
  * sha256 hex over the sorted `{name, hash}` list: independent of tool order and key order,
- * and changed by any tool added, removed or changed.
+ * and changed by any tool added, removed or changed. `params` is left out (it is read from
+ * the schema the tool's hash already covers), so the hash is the one probes always sent.
  */
 export function hashTools(tools: readonly McpToolSummary[]): string {
-  return sha256(canonicalJson(sortTools(tools)));
+  return sha256(canonicalJson(sortTools(tools).map(({ name, hash }) => ({ name, hash }))));
 }
 
 function sha256(text: string): string {

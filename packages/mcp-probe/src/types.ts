@@ -26,6 +26,8 @@ export interface McpProbeStep {
 export interface McpToolSummary {
   name: string;
   hash: string;
+  /** The call signature (toolParams of its inputSchema), when the schema is readable. */
+  params?: Record<string, string>;
 }
 
 export interface McpProbeOutcome {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { canonicalJson, hashTool, hashTools, summarizeTools } from '../src';
 
 describe('tool hashes', () => {
@@ -35,5 +36,13 @@ describe('tool hashes', () => {
 
   it('sorts keys at every depth and keeps array order', () => {
     expect(canonicalJson({ b: [{ d: 1, c: 2 }], a: undefined })).toBe('{"b":[{"c":2,"d":1}]}');
+  });
+
+  it("sends each tool's call signature, and keeps the list hash the one sent before signatures", () => {
+    const [summary] = summarizeTools([{ name: 'get', inputSchema: { type: 'object', properties: { id: { type: 'string' }, full: { type: 'boolean' } }, required: ['id'] } }]);
+    expect(summary!.params).toEqual({ full: 'boolean', id: 'string!' });
+    // What the list hash was before params: sha256 over the sorted {name, hash} pairs.
+    const expected = createHash('sha256').update(JSON.stringify([{ hash: summary!.hash, name: 'get' }])).digest('hex');
+    expect(hashTools([summary!])).toBe(expected);
   });
 });

@@ -69,6 +69,7 @@ export function alertFromEvent(event: StoredEvent, tenantId: string, monitorId: 
           ...(d.truncated
             ? { truncated: true, added_count: d.added_count, removed_count: d.removed_count, changed_count: d.changed_count }
             : {}),
+          ...(d.impact ? { impact: d.impact, breaking: [...(d.breaking ?? [])] } : {}),
         },
       };
     }

@@ -13,7 +13,7 @@ import {
 } from '@tocsin/contracts';
 import type { NewEvent } from '@tocsin/event-store';
 import { dedupKey, signalDedupKey } from './dedup-key';
-import { diffTools, toolHashes } from './schema-drift';
+import { diffTools, toolContracts } from './schema-drift';
 import { isShallower, isMoreSevere, severityFor, type SeverityPolicy } from './severity-policy';
 import { DEFAULT_SLO, evaluateSlo, rollSloWindow, sloDowntimeOnResolve, type SloObjective, type SloState } from './slo';
 
@@ -228,7 +228,7 @@ export function toPending(probe: ProbeResult): PendingProbe {
     error: probe.error ?? null,
     status: probe.status ?? null,
     toolsHash: probe.tools_hash ?? null,
-    tools: probe.tools ? toolHashes(probe.tools) : null,
+    tools: probe.tools ? toolContracts(probe.tools) : null,
   };
 }
 
@@ -338,7 +338,8 @@ export function applyProbe(state: MonitorState, p: PendingProbe, settings: Monit
         ...MONITOR_EVENTS.SchemaDriftDetected,
         data: {
           dedup_key: signalDedupKey(settings.tenantId, settings.monitorId, `drift:${s.toolsHash}:${p.toolsHash}`),
-          severity: 'P3',
+          // DESIGN says P3 for every drift; a breaking one pages as P2 (docs/design-notes.md).
+          severity: diff.impact === 'breaking' ? 'P2' : 'P3',
           previous_hash: s.toolsHash,
           current_hash: p.toolsHash,
           ...diff,
