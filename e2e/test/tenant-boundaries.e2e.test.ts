@@ -55,6 +55,8 @@ describe("tenant isolation: tenant B's key against tenant A's ids on every /v1 r
     fixtures['monitors'] = monitor.id;
     fixtures['endpoints'] = endpoint.id;
     fixtures['api-keys'] = a.keyId;
+    const silence = await ok(a.api.POST('/v1/silences', { body: { monitor_id: monitor.id, ends_at: new Date(Date.now() + 3_600_000).toISOString() } }));
+    fixtures['silences'] = silence.id;
 
     // Incidents and deliveries come from the router and dispatcher; the rows are seeded directly.
     const db = new Client({ connectionString: stack.database.url });

@@ -28,6 +28,7 @@ import { RegisterMonitorHandler, RemoveMonitorHandler, UpdateMonitorHandler } fr
 import { MonitorRepository } from './monitors/monitor.repository';
 import { MonitorsController } from './monitors/monitors.controller';
 import { MonitorOperationsController } from './monitors/monitor-operations.controller';
+import { SilencesController } from './silences/silences.controller';
 import { ProbeResultsController } from './probe-results/probe-results.controller';
 import { ReceiveStatusWebhookHandler } from './receivers/commands/receive-status-webhook.handler';
 import { RegisterReceiverHandler, RemoveReceiverHandler } from './receivers/commands/receiver.commands';
@@ -71,6 +72,7 @@ export class ApiModule {
         ApiKeysController,
         MonitorsController,
         MonitorOperationsController,
+        SilencesController,
         TenantSettingsController,
         EndpointsController,
         DeliveriesController,

@@ -9,6 +9,7 @@ const DELIVERY_COLUMNS = ['id', 'event', 'status', 'attempt_count', 'last_http_s
 const INCIDENT_COLUMNS = ['dedup_key', 'status', 'severity', 'failure_layer', 'started_at', 'resolved_at'];
 const RECEIVER_COLUMNS = ['id', 'name', 'monitor_id', 'status_field', 'url'];
 const KEY_COLUMNS = ['id', 'prefix', 'created_at', 'revoked_at'];
+const SILENCE_COLUMNS = ['id', 'monitor_id', 'severities', 'starts_at', 'ends_at', 'active', 'comment'];
 const FINAL_DELIVERY = new Set(['delivered', 'dead_lettered', 'skipped', 'failed']);
 
 const id = { path: (value: string) => ({ params: { path: { id: value } } }) };
@@ -433,6 +434,45 @@ function tenant(program: Command): void {
     });
 }
 
+function silences(program: Command): void {
+  const cmd = noun(program, 'silences', 'silence pages for a while: matched alerts are recorded as skipped, not sent');
+  cmd
+    .command('create')
+    .description('silence a monitor (or every monitor) until --ends-at, or for --for minutes')
+    .option('--monitor <id>', 'only this monitor (default: every monitor of the tenant)')
+    .option('--severity <P1|P2|P3>', 'only this severity (repeatable; default: all)', collect)
+    .option('--starts-at <iso>', 'when it starts (default: now)')
+    .option('--ends-at <iso>', 'when it ends')
+    .option('--for <minutes>', 'how long from now, instead of --ends-at')
+    .option('--comment <text>', 'why, shown with it')
+    .action(async (opts, c: Command) => {
+      const ctx = Context.of(c);
+      if ((opts.endsAt === undefined) === (opts.for === undefined)) throw new UsageError('give one of --ends-at and --for');
+      const endsAt = opts.endsAt ?? new Date(Date.now() + int(opts.for as string, '--for') * 60_000).toISOString();
+      const body = defined({
+        monitor_id: opts.monitor,
+        severities: opts.severity,
+        starts_at: opts.startsAt,
+        ends_at: endsAt,
+        comment: opts.comment,
+      }) as BodyOf<'/v1/silences', 'post'>;
+      ctx.show(await ctx.call('creating silence', () => ctx.api.POST('/v1/silences', { body })), { record: true });
+    });
+  paged(cmd.command('list').description('list silences active or to come').option('--all', 'ended ones too')).action(async (opts, c: Command) => {
+    const ctx = Context.of(c);
+    const query = { ...pageQuery(opts), state: opts.all ? ('all' as const) : ('current' as const) };
+    ctx.show(await ctx.call('listing silences', () => ctx.api.GET('/v1/silences', { params: { query } })), { list: SILENCE_COLUMNS });
+  });
+  cmd
+    .command('expire <id>')
+    .description('end a silence now (one not started yet is dropped)')
+    .action(async (silenceId: string, _opts, c: Command) => {
+      const ctx = Context.of(c);
+      await ctx.call('expiring silence', () => ctx.api.DELETE('/v1/silences/{id}', id.path(silenceId)));
+      ctx.show({ expired: silenceId }, { message: () => `expired silence ${silenceId}` });
+    });
+}
+
 function probeResults(program: Command): void {
   const cmd = noun(program, 'probe-results', 'results pushed by external probers');
   cmd
@@ -464,6 +504,7 @@ export function buildProgram(version: string): Command {
   receivers(program);
   keys(program);
   tenant(program);
+  silences(program);
   probeResults(program);
   admin(program);
   return program;

@@ -13,7 +13,7 @@ import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-s
 import { OffsetsPerCluster1763900000000 } from './migrations/1763900000000-offsets-per-cluster';
 import { ProbeLeases1764100000000 } from './migrations/1764100000000-probe-leases';
 import { InboundReceivers1764200000000 } from './migrations/1764200000000-inbound-receivers';
-import { MaintenancePeriodEntity, MaintenanceWindowEntity, TenantSettingsEntity } from './entities/router.entity';
+import { MaintenancePeriodEntity, MaintenanceWindowEntity, SilenceEntity, TenantSettingsEntity } from './entities/router.entity';
 import { RouterIncidentModel1764300000000 } from './migrations/1764300000000-router-incident-model';
 import { EndpointOperations1764400000000 } from './migrations/1764400000000-endpoint-operations';
 import { ApiKeyRevocation1764500000000 } from './migrations/1764500000000-api-key-revocation';
@@ -28,6 +28,7 @@ import { DeliveryTraceparent1765200000000 } from './migrations/1765200000000-del
 import { EndpointType1765300000000 } from './migrations/1765300000000-endpoint-type';
 import { P1Fallback1765400000000 } from './migrations/1765400000000-p1-fallback';
 import { TenantQuotas1765500000000 } from './migrations/1765500000000-tenant-quotas';
+import { Silences1765600000000 } from './migrations/1765600000000-silences';
 
 export const ENTITIES = [
   TenantEntity,
@@ -44,6 +45,7 @@ export const ENTITIES = [
   TenantSettingsEntity,
   MaintenanceWindowEntity,
   MaintenancePeriodEntity,
+  SilenceEntity,
 ];
 
 export const MIGRATIONS = [
@@ -65,6 +67,7 @@ export const MIGRATIONS = [
   EndpointType1765300000000,
   P1Fallback1765400000000,
   TenantQuotas1765500000000,
+  Silences1765600000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

@@ -40,6 +40,7 @@ export const DISTRIBUTED_TABLES = [
   'receiver_calls',
   'receiver_statuses',
   'receivers',
+  'silences',
   'tenant_settings',
 ] as const;
 

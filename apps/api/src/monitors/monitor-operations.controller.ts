@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { IncidentEntity, MaintenancePeriodEntity, MaintenanceWindowEntity } from '@tocsin/database';
+import { IncidentEntity, MaintenancePeriodEntity, MaintenanceWindowEntity, SilenceEntity } from '@tocsin/database';
 import { TenantGuard, TenantId } from '../auth/guards';
 import { keysetWhere } from '../common/keyset';
 import { byCreation, listQuerySchema, toPage, type ListQuery } from '../common/pagination';
@@ -159,10 +159,22 @@ export class MonitorOperationsController {
       .andWhere('m.monitor_id = :id', { id })
       .andWhere('m.started_at < :to AND (m.ended_at IS NULL OR m.ended_at > :from)', { from: new Date(from), to: new Date(to) })
       .getMany();
+    const silences = await this.scope
+      .repository(SilenceEntity, tenantId)
+      .createQueryBuilder('s')
+      .andWhere('(s.monitor_id IS NULL OR s.monitor_id = :id)', { id })
+      .andWhere('s.starts_at < :to AND s.ends_at > :from', { from: new Date(from), to: new Date(to) })
+      .getMany();
     const figures = slaFigures({
       range,
-      incidents: incidents.map((i) => ({ key: i.dedup_key, from: i.started_at.getTime(), to: i.resolved_at?.getTime() ?? Math.min(now, to) })),
+      incidents: incidents.map((i) => ({
+        key: i.dedup_key,
+        severity: i.severity,
+        from: i.started_at.getTime(),
+        to: i.resolved_at?.getTime() ?? Math.min(now, to),
+      })),
       maintenance: periods.map((m) => ({ from: m.started_at.getTime(), to: m.ended_at?.getTime() ?? Math.min(now, to) })),
+      silences: silences.map((s) => ({ from: s.starts_at.getTime(), to: Math.min(s.ends_at.getTime(), now), severities: s.severities })),
     });
     return {
       tenant_id: tenantId,
@@ -173,6 +185,7 @@ export class MonitorOperationsController {
       availability: figures.availability,
       downtime_seconds: figures.downtime_seconds,
       maintenance_seconds: figures.maintenance_seconds,
+      silenced_seconds: figures.silenced_seconds,
       incidents: incidents.map((i) => ({
         dedup_key: i.dedup_key,
         status: i.status,
@@ -181,6 +194,7 @@ export class MonitorOperationsController {
         started_at: i.started_at,
         resolved_at: i.resolved_at,
         downtime_seconds: figures.downtime_by_incident.get(i.dedup_key) ?? 0,
+        silenced_seconds: figures.silenced_by_incident.get(i.dedup_key) ?? 0,
       })),
     };
   }

@@ -43,10 +43,15 @@ export function subtract(a: readonly Interval[], b: readonly Interval[]): Interv
   return out;
 }
 
+/** The part of `a` inside `b`, both unions. */
+export const intersect = (a: readonly Interval[], b: readonly Interval[]): Interval[] => subtract(a, subtract(a, b));
+
 export interface SlaInput {
   readonly range: Interval;
-  readonly incidents: ReadonlyArray<Interval & { readonly key: string }>;
+  readonly incidents: ReadonlyArray<Interval & { readonly key: string; readonly severity?: string }>;
   readonly maintenance: readonly Interval[];
+  /** Silences matching the monitor; `severities` null matches every incident. */
+  readonly silences?: ReadonlyArray<Interval & { readonly severities: readonly string[] | null }>;
 }
 
 export interface SlaFigures {
@@ -54,7 +59,10 @@ export interface SlaFigures {
   readonly availability: number;
   readonly downtime_seconds: number;
   readonly maintenance_seconds: number;
+  /** Downtime a silence covered: it still counts as downtime, but paged nobody. */
+  readonly silenced_seconds: number;
   readonly downtime_by_incident: ReadonlyMap<string, number>;
+  readonly silenced_by_incident: ReadonlyMap<string, number>;
 }
 
 const seconds = (ms: number) => Math.round(ms / 1000);
@@ -62,16 +70,24 @@ const seconds = (ms: number) => Math.round(ms / 1000);
 /**
  * The SLA ledger over a range: maintenance time is excluded from the period, downtime is
  * incident time outside maintenance, availability = 1 − downtime / (period − maintenance).
+ * Silenced time is the downtime a silence matching the incident's severity covered; it is
+ * shown apart but stays downtime (a silence hides pages, not outages).
  */
-export function slaFigures({ range, incidents, maintenance }: SlaInput): SlaFigures {
+export function slaFigures({ range, incidents, maintenance, silences = [] }: SlaInput): SlaFigures {
   const maint = union(maintenance.flatMap((m) => clip(m, range) ?? []));
   const byIncident = new Map<string, number>();
+  const silencedByIncident = new Map<string, number>();
   const down: Interval[] = [];
+  const silenced: Interval[] = [];
   for (const incident of incidents) {
     const clipped = clip(incident, range);
     const outside = clipped ? subtract([clipped], maint) : [];
+    const covering = union(silences.filter((s) => s.severities === null || (incident.severity !== undefined && s.severities.includes(incident.severity))));
+    const hushed = intersect(outside, covering);
     byIncident.set(incident.key, seconds(length(outside)));
+    silencedByIncident.set(incident.key, seconds(length(hushed)));
     down.push(...outside);
+    silenced.push(...hushed);
   }
   const downtimeMs = length(union(down));
   const maintenanceMs = length(maint);
@@ -81,6 +97,8 @@ export function slaFigures({ range, incidents, maintenance }: SlaInput): SlaFigu
     availability: countedMs > 0 ? Math.round((1 - downtimeMs / countedMs) * 1e6) / 1e6 : 1,
     downtime_seconds: seconds(downtimeMs),
     maintenance_seconds: seconds(maintenanceMs),
+    silenced_seconds: seconds(length(union(silenced))),
     downtime_by_incident: byIncident,
+    silenced_by_incident: silencedByIncident,
   };
 }

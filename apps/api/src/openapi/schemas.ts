@@ -195,6 +195,20 @@ export const MaintenanceWindowSchema = z.looseObject({
   created_at: at,
 });
 
+export const SilenceSchema = z.looseObject({
+  id: z.uuid(),
+  tenant_id: z.uuid(),
+  /** Null: every monitor of the tenant. */
+  monitor_id: nullable(z.uuid()),
+  /** Null: every severity. */
+  severities: nullable(z.array(z.enum(['P1', 'P2', 'P3']))),
+  starts_at: at,
+  ends_at: at,
+  comment: nullable(z.string()),
+  active: z.boolean(),
+  created_at: at,
+});
+
 export const SlaLedgerSchema = z.looseObject({
   tenant_id: z.uuid(),
   monitor_id: z.uuid(),
@@ -204,8 +218,18 @@ export const SlaLedgerSchema = z.looseObject({
   availability: z.number(),
   downtime_seconds: z.number().int(),
   maintenance_seconds: z.number().int(),
+  /** The part of downtime_seconds a silence covered: still downtime, but nobody was paged. */
+  silenced_seconds: z.number().int(),
   incidents: z.array(
-    z.looseObject({ dedup_key: z.string(), status: z.string(), severity: z.string(), started_at: at, resolved_at: nullable(at), downtime_seconds: z.number().int() }),
+    z.looseObject({
+      dedup_key: z.string(),
+      status: z.string(),
+      severity: z.string(),
+      started_at: at,
+      resolved_at: nullable(at),
+      downtime_seconds: z.number().int(),
+      silenced_seconds: z.number().int(),
+    }),
   ),
 });
 
@@ -294,6 +318,7 @@ export const NAMED_SCHEMAS = {
   RotatedSecret: RotatedSecretSchema,
   ReplayCount: ReplayCountSchema,
   MaintenanceWindow: MaintenanceWindowSchema,
+  Silence: SilenceSchema,
   SlaLedger: SlaLedgerSchema,
   TenantSettings: TenantSettingsSchema,
 } as const;
@@ -324,6 +349,9 @@ export const ROUTE_ANSWERS: Readonly<Record<string, AnswerShape>> = {
   'POST /v1/monitors/{id}/maintenance': 'MaintenanceWindow',
   'GET /v1/monitors/{id}/maintenance': ['MaintenanceWindow'],
   'GET /v1/monitors/{id}/sla': 'SlaLedger',
+  'POST /v1/silences': 'Silence',
+  'GET /v1/silences': ['Silence'],
+  'GET /v1/silences/{id}': 'Silence',
   'GET /v1/tenant/settings': 'TenantSettings',
   'PATCH /v1/tenant/settings': 'TenantSettings',
   'POST /v1/probe-results': 'ProbeResultsAccepted',

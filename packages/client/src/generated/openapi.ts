@@ -212,6 +212,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/silences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["Silences_list"];
+        put?: never;
+        /** Silence pages for a monitor (or every monitor), optionally only some severities, until ends_at */
+        post: operations["Silences_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/silences/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["Silences_get"];
+        put?: never;
+        post?: never;
+        delete: operations["Silences_expire"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenant/settings": {
         parameters: {
             query?: never;
@@ -1050,6 +1083,24 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        Silence: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            monitor_id: string | null;
+            severities: ("P1" | "P2" | "P3")[] | null;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            comment: string | null;
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+        } & {
+            [key: string]: unknown;
+        };
         SlaLedger: {
             /** Format: uuid */
             tenant_id: string;
@@ -1063,6 +1114,7 @@ export interface components {
             availability: number;
             downtime_seconds: number;
             maintenance_seconds: number;
+            silenced_seconds: number;
             incidents: ({
                 dedup_key: string;
                 status: string;
@@ -1071,6 +1123,7 @@ export interface components {
                 started_at: string;
                 resolved_at: string | null;
                 downtime_seconds: number;
+                silenced_seconds: number;
             } & {
                 [key: string]: unknown;
             })[];
@@ -1837,6 +1890,144 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SlaLedger"];
                 };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Silences_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                order?: "asc" | "desc";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Silence"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Silences_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    monitor_id?: string;
+                    severities?: ("P1" | "P2" | "P3")[];
+                    /** Format: date-time */
+                    starts_at?: string;
+                    /** Format: date-time */
+                    ends_at: string;
+                    comment?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Silence"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Silences_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Silence"];
+                };
+            };
+            /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Silences_expire: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description refused: bad input (400), no or revoked key (401), not found (404), conflict (409), body too large (413), not JSON (415), rate limited (429, with Retry-After) */
             "4XX": {

@@ -20,6 +20,19 @@ export class MaintenanceWindowEntity {
   @Column('timestamptz') created_at!: Date;
 }
 
+/** A silence set through the API: the alerts it matches are recorded as skipped, not sent. */
+@Entity('silences')
+export class SilenceEntity {
+  @PrimaryColumn('uuid') tenant_id!: string;
+  @PrimaryColumn('uuid') id!: string;
+  @Column('uuid', { nullable: true }) monitor_id!: string | null;
+  @Column('text', { array: true, nullable: true }) severities!: string[] | null;
+  @Column('timestamptz') starts_at!: Date;
+  @Column('timestamptz') ends_at!: Date;
+  @Column('text', { nullable: true }) comment!: string | null;
+  @Column('timestamptz') created_at!: Date;
+}
+
 /** Projection of MaintenanceStarted/Ended: when a monitor actually was in maintenance. */
 @Entity('maintenance_periods')
 export class MaintenancePeriodEntity {

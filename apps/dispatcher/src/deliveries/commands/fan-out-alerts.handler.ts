@@ -8,6 +8,7 @@ import { asFallbackSource, deliveryId, enqueueDeliveries, p1Fallback, type NewDe
 import { freshRecords, markProcessedMany, storeOffset } from '@tocsin/event-store';
 import { SpanKind, TOCSIN_CONFIG, Tracing, type SpanGroup } from '@tocsin/runtime';
 import { endpointMatches } from '../../endpoints/endpoint-matcher';
+import { loadSilences, silenceFor } from '../silences';
 import { webhookBody } from '../webhook-body';
 import { FanOutAlertsCommand, type FanOutOutcome } from './fan-out-alerts.command';
 
@@ -54,12 +55,10 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
       const firstSeen = await markProcessedMany(manager, this.group, alerts.map((a) => a.event_id));
       const seen = new Set<string>();
       const todo = alerts.filter((a) => firstSeen.has(a.event_id) && !seen.has(a.event_id) && seen.add(a.event_id));
+      const tenantIds = [...new Set(todo.map((a) => a.tenant_id))].filter(isUuid);
       const endpoints: EndpointEntity[] =
-        todo.length === 0
-          ? []
-          : await manager.query('SELECT * FROM endpoints WHERE tenant_id = ANY($1::uuid[]) ORDER BY created_at', [
-              [...new Set(todo.map((a) => a.tenant_id))].filter(isUuid),
-            ]);
+        todo.length === 0 ? [] : await manager.query('SELECT * FROM endpoints WHERE tenant_id = ANY($1::uuid[]) ORDER BY created_at', [tenantIds]);
+      const silences = await loadSilences(manager, todo, tenantIds);
       const deliveries: NewDelivery[] = [];
       for (const alert of todo) {
         const body = webhookBody(alert, this.config.TOCSIN_DASHBOARD_URL);
@@ -68,6 +67,7 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
           (e) => endpointMatches(e, alert) || (e.status === 'disabled' && e.fallback_endpoint_id !== null && alert.severity === 'P1' && endpointMatches({ ...e, status: 'active' }, alert)),
         );
         const traceparent = matching.length > 0 ? this.traceFanOut(alert, headersOf.get(alert)!, matching.length, spans) : undefined;
+        const silence = silenceFor(alert, silences);
         for (const endpoint of matching) {
           const delivery: NewDelivery = {
             id: deliveryId(alert.event_id, endpoint.id),
@@ -80,6 +80,11 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
             body,
             traceparent: traceparent ?? null,
           };
+          if (silence) {
+            // Silenced on purpose: recorded and redeliverable, but not sent, and no fallback.
+            deliveries.push({ ...delivery, skipReason: `silenced by ${silence.id}` });
+            continue;
+          }
           if (endpoint.status !== 'paused' && endpoint.status !== 'disabled') {
             deliveries.push(delivery);
             continue;
