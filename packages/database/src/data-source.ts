@@ -29,6 +29,7 @@ import { EndpointType1765300000000 } from './migrations/1765300000000-endpoint-t
 import { P1Fallback1765400000000 } from './migrations/1765400000000-p1-fallback';
 import { TenantQuotas1765500000000 } from './migrations/1765500000000-tenant-quotas';
 import { Silences1765600000000 } from './migrations/1765600000000-silences';
+import { HostInhibition1765700000000 } from './migrations/1765700000000-host-inhibition';
 
 export const ENTITIES = [
   TenantEntity,
@@ -68,6 +69,7 @@ export const MIGRATIONS = [
   P1Fallback1765400000000,
   TenantQuotas1765500000000,
   Silences1765600000000,
+  HostInhibition1765700000000,
 ];
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {

@@ -31,6 +31,7 @@ export const DISTRIBUTED_TABLES = [
   'endpoint_stats',
   'endpoints',
   'events',
+  'host_outages',
   'incidents',
   'maintenance_periods',
   'maintenance_windows',

@@ -236,6 +236,7 @@ export const SlaLedgerSchema = z.looseObject({
 export const TenantSettingsSchema = z.looseObject({
   tenant_id: z.uuid(),
   severity_policy: z.record(z.string(), z.string()),
+  inhibit_by_host: z.boolean(),
   updated_at: nullable(at),
 });
 

@@ -1136,6 +1136,7 @@ export interface components {
             severity_policy: {
                 [key: string]: string;
             };
+            inhibit_by_host: boolean;
             updated_at: string | null;
         } & {
             [key: string]: unknown;
@@ -2079,9 +2080,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    severity_policy: {
+                    severity_policy?: {
                         [key: string]: "P1" | "P2" | "P3";
                     };
+                    inhibit_by_host?: boolean;
                 };
             };
         };

@@ -5,6 +5,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 export class TenantSettingsEntity {
   @PrimaryColumn('uuid') tenant_id!: string;
   @Column('jsonb') severity_policy!: Record<string, string>;
+  @Column('boolean') inhibit_by_host!: boolean;
   @Column('timestamptz') updated_at!: Date;
 }
 

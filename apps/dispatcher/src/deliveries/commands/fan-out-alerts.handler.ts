@@ -8,6 +8,7 @@ import { asFallbackSource, deliveryId, enqueueDeliveries, p1Fallback, type NewDe
 import { freshRecords, markProcessedMany, storeOffset } from '@tocsin/event-store';
 import { SpanKind, TOCSIN_CONFIG, Tracing, type SpanGroup } from '@tocsin/runtime';
 import { endpointMatches } from '../../endpoints/endpoint-matcher';
+import { inhibitions } from '../inhibition';
 import { loadSilences, silenceFor } from '../silences';
 import { webhookBody } from '../webhook-body';
 import { FanOutAlertsCommand, type FanOutOutcome } from './fan-out-alerts.command';
@@ -59,6 +60,7 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
       const endpoints: EndpointEntity[] =
         todo.length === 0 ? [] : await manager.query('SELECT * FROM endpoints WHERE tenant_id = ANY($1::uuid[]) ORDER BY created_at', [tenantIds]);
       const silences = await loadSilences(manager, todo, tenantIds);
+      const inhibitedBy = await inhibitions(manager, todo);
       const deliveries: NewDelivery[] = [];
       for (const alert of todo) {
         const body = webhookBody(alert, this.config.TOCSIN_DASHBOARD_URL);
@@ -68,6 +70,9 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
         );
         const traceparent = matching.length > 0 ? this.traceFanOut(alert, headersOf.get(alert)!, matching.length, spans) : undefined;
         const silence = silenceFor(alert, silences);
+        const inhibitor = inhibitedBy.get(alert.event_id);
+        // Silenced or inhibited on purpose: recorded and redeliverable, but not sent, and no fallback.
+        const hushed = silence ? `silenced by ${silence.id}` : inhibitor ? `inhibited by ${inhibitor}` : undefined;
         for (const endpoint of matching) {
           const delivery: NewDelivery = {
             id: deliveryId(alert.event_id, endpoint.id),
@@ -80,9 +85,8 @@ export class FanOutAlertsHandler implements ICommandHandler<FanOutAlertsCommand,
             body,
             traceparent: traceparent ?? null,
           };
-          if (silence) {
-            // Silenced on purpose: recorded and redeliverable, but not sent, and no fallback.
-            deliveries.push({ ...delivery, skipReason: `silenced by ${silence.id}` });
+          if (hushed !== undefined) {
+            deliveries.push({ ...delivery, skipReason: hushed });
             continue;
           }
           if (endpoint.status !== 'paused' && endpoint.status !== 'disabled') {
