@@ -81,8 +81,8 @@ describe('active probing of both MCP generations', () => {
     const result = tap.of(ids[slug]!).find((r) => r.ok);
     expect(result).toMatchObject({ ok: true, source: 'active', tools_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(result?.tools).toEqual([
-      { name: 'add', hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
-      { name: 'echo', hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      { name: 'add', hash: expect.stringMatching(/^[0-9a-f]{64}$/), params: { a: 'number!', b: 'number!' } },
+      { name: 'echo', hash: expect.stringMatching(/^[0-9a-f]{64}$/), params: { text: 'string!' } },
     ]);
   });
 

@@ -89,7 +89,7 @@ describe('probing real servers', () => {
     const healthy = await prober.probe(monitor);
     expect(healthy?.outcome).toMatchObject({ ok: true });
     expect(healthy?.outcome.tools_hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(healthy?.outcome.tools?.[0]).toEqual({ name: 'add', hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(healthy?.outcome.tools?.[0]).toEqual({ name: 'add', hash: expect.stringMatching(/^[0-9a-f]{64}$/), params: { a: 'number!', b: 'number!' } });
     expect(healthy?.learned).toEqual({ generation: 'handshake', protocolVersion: '2025-11-25', toolsCount: 2 });
     mcp.setMode('tools_list_error');
     await expect(prober.probe(monitor)).resolves.toMatchObject({ outcome: { ok: false, failure_layer: 'tools_list' } });

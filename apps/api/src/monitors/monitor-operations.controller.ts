@@ -7,6 +7,7 @@ import { TenantGuard, TenantId } from '../auth/guards';
 import { keysetWhere } from '../common/keyset';
 import { byCreation, listQuerySchema, toPage, type ListQuery } from '../common/pagination';
 import { notFound, ResourceIdPipe } from '../common/uuid-param.pipe';
+import { isoDate, timeWindow, windowFields, windowStart } from '../common/time-window';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { TenantScope } from '../tenants/tenant-scope';
 import { MonitorRepository } from './monitor.repository';
@@ -14,26 +15,13 @@ import { slaFigures } from './sla';
 
 const MonitorId = new ResourceIdPipe('monitor');
 const WindowId = new ResourceIdPipe('maintenance window');
-const MAX_WINDOW_MS = 366 * 86_400_000;
 const DAY_MS = 86_400_000;
 
-const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-01-01T00:00:00Z' });
-
-export const maintenanceWindowSchema = z
-  .strictObject({
-    starts_at: isoDate.optional(),
-    ends_at: isoDate,
-    reason: z.string().trim().min(1).max(500).optional(),
-  })
-  .refine((b) => Date.parse(b.ends_at) > (b.starts_at ? Date.parse(b.starts_at) : Date.now()), {
-    message: 'ends_at must be after starts_at (or after now when starts_at is left out)',
-    path: ['ends_at'],
-  })
-  .refine((b) => Date.parse(b.ends_at) - (b.starts_at ? Date.parse(b.starts_at) : Date.now()) <= MAX_WINDOW_MS, {
-    message: 'a maintenance window lasts at most 366 days',
-    path: ['ends_at'],
-  })
-  .refine((b) => Date.parse(b.ends_at) > Date.now(), { message: 'ends_at must be in the future', path: ['ends_at'] });
+export const maintenanceWindowSchema = timeWindow(
+  z.strictObject({ ...windowFields, reason: z.string().trim().min(1).max(500).optional() }),
+  'a maintenance window',
+  366,
+);
 type MaintenanceWindowBody = z.output<typeof maintenanceWindowSchema>;
 
 export const slaQuerySchema = z
@@ -87,7 +75,7 @@ export class MonitorOperationsController {
     await windows.insert({
       id: windowId,
       monitor_id: id,
-      starts_at: body.starts_at ? new Date(body.starts_at) : new Date(),
+      starts_at: windowStart(body),
       ends_at: new Date(body.ends_at),
       reason: body.reason ?? null,
     });

@@ -8,28 +8,25 @@ import { TenantGuard, TenantId } from '../auth/guards';
 import { keysetWhere } from '../common/keyset';
 import { byCreation, listQuerySchema, toPage } from '../common/pagination';
 import { notFound, ResourceIdPipe } from '../common/uuid-param.pipe';
+import { timeWindow, windowFields, windowStart } from '../common/time-window';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { MonitorRepository } from '../monitors/monitor.repository';
 import { TenantScope } from '../tenants/tenant-scope';
 
 const SilenceId = new ResourceIdPipe('silence');
 /** A silence is for an event worth forgetting for a while, not a way to turn paging off. */
-const MAX_SILENCE_MS = 31 * 86_400_000;
+const MAX_SILENCE_DAYS = 31;
 
-const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-01-01T00:00:00Z' });
-const startOf = (b: { starts_at?: string | undefined }) => (b.starts_at ? Date.parse(b.starts_at) : Date.now());
-
-export const silenceSchema = z
-  .strictObject({
+export const silenceSchema = timeWindow(
+  z.strictObject({
     monitor_id: z.uuid({ error: 'must be a monitor id' }).optional(),
     severities: z.array(z.enum(SEVERITIES)).min(1).max(3).optional(),
-    starts_at: isoDate.optional(),
-    ends_at: isoDate,
+    ...windowFields,
     comment: z.string().trim().min(1).max(500).optional(),
-  })
-  .refine((b) => Date.parse(b.ends_at) > startOf(b), { message: 'ends_at must be after starts_at (or after now when starts_at is left out)', path: ['ends_at'] })
-  .refine((b) => Date.parse(b.ends_at) - startOf(b) <= MAX_SILENCE_MS, { message: 'a silence lasts at most 31 days', path: ['ends_at'] })
-  .refine((b) => Date.parse(b.ends_at) > Date.now(), { message: 'ends_at must be in the future', path: ['ends_at'] });
+  }),
+  'a silence',
+  MAX_SILENCE_DAYS,
+);
 type SilenceBody = z.output<typeof silenceSchema>;
 
 const silenceListSchema = listQuerySchema.extend({
@@ -79,7 +76,7 @@ export class SilencesController {
       id,
       monitor_id: body.monitor_id ?? null,
       severities: body.severities ?? null,
-      starts_at: new Date(startOf(body)),
+      starts_at: windowStart(body),
       ends_at: new Date(body.ends_at),
       comment: body.comment ?? null,
     });
