@@ -80,7 +80,12 @@ describe('kafka endpoints', () => {
     expect(JSON.parse(up.value!.toString())).toMatchObject({ event: 'downtime_resolved', dedup_key: body.dedup_key });
     // One incident, one key: both records are on one partition, in order.
     expect(up.key!.toString()).toBe(body.dedup_key);
-    expect((await deliveries(created.body.id)).map((d) => [d.event, d.status])).toEqual([
+    // The record is on the topic a moment before the attempt is recorded: wait for the record.
+    const statuses = await waitFor(async () => {
+      const rows = (await deliveries(created.body.id)).map((d) => [d.event, d.status]);
+      return rows.length === 2 && rows.every(([, status]) => ['delivered', 'dead_lettered', 'skipped'].includes(status!)) && rows;
+    }, { description: 'both deliveries finished' });
+    expect(statuses).toEqual([
       ['downtime_started', 'delivered'],
       ['downtime_resolved', 'delivered'],
     ]);
