@@ -236,14 +236,14 @@ export class DeliveryRepository {
    * attempt they were on has no outcome event: nothing is recorded that did not happen.
    * A delivery whose lease keeps running out is not a dead worker but a delivery that
    * cannot be recorded: it waits longer each time (REAP_BACKOFF_SECONDS, then 4×, …) and
-   * after MAX_LEASE_EXPIRIES is dead-lettered with the reason, so it never loops.
+   * after MAX_LEASE_EXPIRIES is dead-lettered with the reason, so it never loops. A P1
+   * dead-lettered so goes out by its endpoint's fallback, as any dead-lettered P1 does.
    */
   async reapExpiredLeases(manager: EntityManager): Promise<{ requeued: number; deadLettered: number }> {
     const [rows]: [
       Array<
-        Pick<ClaimedDelivery, 'id' | 'tenant_id' | 'endpoint_id' | 'event_type' | 'dedup_key' | 'alert_event_id' | 'traceparent' | 'attempts' | 'stream_version'> & {
-          dead: boolean;
-        }
+        FallbackSource &
+          Pick<ClaimedDelivery, 'endpoint_id' | 'attempts' | 'stream_version'> & { dead: boolean; fallback_endpoint_id: string | null }
       >,
       number,
     ] =
@@ -258,17 +258,31 @@ export class DeliveryRepository {
              lease_until = NULL, updated_at = clock_timestamp()
          WHERE d.status = 'in_flight' AND d.lease_until < now()
          RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_type, d.dedup_key, d.alert_event_id, d.traceparent, d.attempts,
-                   d.stream_version, d.status = 'dead_lettered' AS dead`,
+                   d.stream_version, d.status = 'dead_lettered' AS dead, d.sequence, d.fallback_of,
+                   CASE WHEN d.status = 'dead_lettered' THEN d.body END AS body,
+                   (SELECT e.fallback_endpoint_id FROM endpoints e WHERE e.id = d.endpoint_id AND e.tenant_id = d.tenant_id) AS fallback_endpoint_id`,
         [MAX_LEASE_EXPIRIES, REAP_BACKOFF_SECONDS, LEASE_EXPIRED_REASON],
       );
-    const dead = rows.filter((r) => r.dead);
+    const dead = rows
+      .filter((r) => r.dead)
+      .map((r) => ({ row: r, fallback: p1Fallback(r, { id: r.endpoint_id, fallback_endpoint_id: r.fallback_endpoint_id }, LEASE_EXPIRED_REASON) }));
+    const handed = dead.flatMap(({ row, fallback }) => (fallback ? [row.id] : []));
+    // The update counted DeadLettered; a hand-over adds its FallbackQueued (rare: one more statement).
+    if (handed.length > 0) await manager.query('UPDATE deliveries SET stream_version = stream_version + 1 WHERE id = ANY($1::uuid[])', [handed]);
     await appendToStreams(
       manager,
-      dead.map((r) =>
-        deliveryAppend(r, r.stream_version - 1, [{ ...DELIVERY_EVENTS.DeadLettered, data: { attempts: r.attempts, reason: LEASE_EXPIRED_REASON } }]),
+      dead.map(({ row, fallback }) =>
+        deliveryAppend(row, row.stream_version - 1, [
+          { ...DELIVERY_EVENTS.DeadLettered, data: { attempts: row.attempts, reason: LEASE_EXPIRED_REASON } },
+          ...(fallback ? [fallback.event] : []),
+        ]),
       ),
     );
-    await enqueueNotices(manager, dead.flatMap((r) => deadLetterNotice(r, r.stream_version, LEASE_EXPIRED_REASON)));
+    await enqueueDeliveries(manager, dead.flatMap(({ fallback }) => (fallback ? [fallback.delivery] : [])));
+    await enqueueNotices(
+      manager,
+      dead.flatMap(({ row, fallback }) => deadLetterNotice(row, row.stream_version + (fallback ? 1 : 0), LEASE_EXPIRED_REASON, fallback?.delivery.id)),
+    );
     return { requeued: rows.length - dead.length, deadLettered: dead.length };
   }
 
