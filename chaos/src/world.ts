@@ -128,6 +128,7 @@ export class World {
       TOCSIN_PROBE_LEASE_GRACE_MS: '1000',
       TOCSIN_BREAKER_COOLDOWN_MS: '1000',
       TOCSIN_RATE_LIMIT_PER_SECOND: '0',
+      TOCSIN_QUOTA_PUSHED_RESULTS_PER_SECOND: '0',
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
     };

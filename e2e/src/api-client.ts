@@ -3,6 +3,7 @@ import { ADMIN_TOKEN } from './stack';
 export interface ApiResponse<T = Record<string, unknown>> {
   readonly status: number;
   readonly body: T;
+  readonly headers: Headers;
 }
 
 /** A thin JSON client over the real HTTP API, as an operator's curl would use it. */
@@ -19,7 +20,7 @@ export class ApiClient {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T, headers: res.headers };
   }
 
   get<T = Record<string, unknown>>(path: string) {

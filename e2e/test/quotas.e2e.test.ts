@@ -6,7 +6,7 @@ interface Usage {
   source: string;
 }
 interface Tenant {
-  quotas: { monitors: Usage; endpoints: Usage; receivers: Usage; requests_per_second_per_key: { limit: number } };
+  quotas: { monitors: Usage; endpoints: Usage; receivers: Usage; requests_per_second_per_key: { limit: number }; pushed_results_per_second: { limit: number } };
 }
 
 /**
@@ -22,7 +22,8 @@ describe('tenant quotas', () => {
   let smallId: string;
 
   beforeAll(async () => {
-    stack = await startStack(['api'], { TOCSIN_QUOTA_RECEIVERS: '1' });
+    // The router creates the topics a push goes to.
+    stack = await startStack(['api', 'severity-router'], { TOCSIN_QUOTA_RECEIVERS: '1', TOCSIN_QUOTA_PUSHED_RESULTS_PER_SECOND: '20' });
     admin = new ApiClient(stack.apiUrl, ADMIN_TOKEN);
     ({ client: small, tenantId: smallId } = await ApiClient.tenant(stack.apiUrl, 'small'));
     ({ client: other } = await ApiClient.tenant(stack.apiUrl, 'other'));
@@ -79,5 +80,25 @@ describe('tenant quotas', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const count = (resource: string) => Number(new RegExp(`tocsin_quota_refusals_total\\{resource="${resource}"\\} (\\d+)`).exec(metrics)?.[1]);
     expect([count('endpoints'), count('monitors'), count('receivers')]).toEqual([1, 1, 1]);
+  });
+
+  it('refuses a tenant’s push past its results-a-second quota whole, naming it, while another tenant pushes on', async () => {
+    const push = (api: ApiClient, slug: string, n: number) =>
+      api.post<{ accepted: number }>('/v1/probe-results', { results: Array.from({ length: n }, () => ({ monitor_id: slug, ok: true })) });
+    expect((await small.get<Tenant>('/v1/tenant')).body.quotas.pushed_results_per_second).toEqual({ limit: 20 });
+    // A whole request's worth at once (the burst is never below one request), then the average.
+    const first = await push(small, 'one', 1000);
+    expect([first.status, first.body.accepted]).toEqual([202, 1000]);
+    const over = await push(small, 'one', 100);
+    expect(over.status).toBe(429);
+    expect(JSON.stringify(over.body)).toContain('quotas.pushed_results_per_second');
+    expect(JSON.stringify(over.body)).toContain('none queued');
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // The other tenant has its own bucket: its push of the same size goes through now.
+    const theirs = await push(other, 'two', 1000);
+    expect([theirs.status, theirs.body.accepted]).toEqual([202, 1000]);
+    const url = (await stack.apps.get('api')!.getUrl()).replace('[::1]', '127.0.0.1');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(Number(/tocsin_pushed_results_total\{outcome="over_quota"\} (\d+)/.exec(metrics)?.[1])).toBe(100);
   });
 });

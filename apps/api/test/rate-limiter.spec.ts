@@ -10,6 +10,16 @@ describe('per-key rate limiting', () => {
     expect(limiter.take('k', t0 + 500)).toBe(1);
   });
 
+  it('takes many tokens at once or none, and says how long until all of them are there', () => {
+    const limiter = new RateLimiter(10, 100);
+    expect(limiter.take('t', 0, 100)).toBe(0);
+    // 50 tokens at 10 a second: 5 s, and a refused take leaves the bucket as it was.
+    expect(limiter.take('t', 0, 50)).toBe(5);
+    expect(limiter.take('t', 1000, 50)).toBe(4);
+    expect(limiter.take('t', 5000, 50)).toBe(0);
+    expect(limiter.take('t', 5000, 1)).toBe(1);
+  });
+
   it('keeps one bucket per key', () => {
     const limiter = new RateLimiter(1, 1);
     expect(limiter.take('a', 0)).toBe(0);

@@ -94,6 +94,12 @@ export const envSchema = z.object({
   TOCSIN_QUOTA_MONITORS: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
   TOCSIN_QUOTA_ENDPOINTS: z.coerce.number().int().min(0).max(100_000).default(100),
   TOCSIN_QUOTA_RECEIVERS: z.coerce.number().int().min(0).max(100_000).default(100),
+  /**
+   * Probe results a second one tenant may push on average, over all its keys and requests
+   * (0 turns the quota off); a push past it is refused whole with a 429 naming the quota.
+   * Bursts up to one second's worth, and never less than one full request (1,000 results).
+   */
+  TOCSIN_QUOTA_PUSHED_RESULTS_PER_SECOND: z.coerce.number().min(0).max(10_000_000).default(5_000),
   /** Requests a second each API key may make on average (0 turns the limit off); 429 with Retry-After beyond. */
   TOCSIN_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(100),
   /** How many requests a key may make at once before the average applies. */

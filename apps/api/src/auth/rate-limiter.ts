@@ -34,15 +34,18 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - tokens) / this.perSecond));
   }
 
-  /** Takes one token for `key`: 0 when the request may go on, else the seconds to wait. */
-  take(key: string, now = Date.now()): number {
+  /**
+   * Takes `count` tokens for `key` (none unless all of them are there): 0 when the work may
+   * go on, else the seconds to wait until they are. `count` is at most `burst`.
+   */
+  take(key: string, now = Date.now(), count = 1): number {
     if (this.perSecond <= 0) return 0;
     const bucket = this.refilled(key, now);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    if (bucket.tokens >= count) {
+      bucket.tokens -= count;
       return 0;
     }
-    return this.waitFor(bucket.tokens);
+    return this.waitFor(bucket.tokens - count + 1);
   }
 
   /** Like {@link take} without taking: whether `key` is out of tokens now, so the work can be skipped too. */

@@ -36,6 +36,7 @@ export const TenantSchema = z.looseObject({
       endpoints: QuotaUsageSchema,
       receivers: QuotaUsageSchema,
       requests_per_second_per_key: z.object({ limit: z.number(), burst: z.number().int() }),
+      pushed_results_per_second: z.object({ limit: z.number() }),
     })
     .optional(),
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, HttpCode, HttpException, Inject, Logger, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpException, Inject, Logger, Post, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { TocsinConfig } from '@tocsin/config';
@@ -8,6 +9,7 @@ import { Counter } from 'prom-client';
 import { MetricsRegistry, TOCSIN_CONFIG, traceHeaders } from '@tocsin/runtime';
 import { KafkaProducerService, RecordTooLargeError } from '@tocsin/kafka';
 import { TenantGuard, TenantId } from '../auth/guards';
+import { RateLimiter } from '../auth/rate-limiter';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { TenantScope } from '../tenants/tenant-scope';
 import { MAX_PUSHED_RESULTS, pushBodySchema, pushSchemaForDocs, sortPushedResults, type PushBody } from './push-validation';
@@ -25,6 +27,8 @@ export interface PushAnswer {
 export class ProbeResultsController {
   private readonly logger = new Logger(ProbeResultsController.name);
   private readonly pushed: Counter<'outcome'>;
+  /** Each tenant's pushed-results quota, over all its keys (TOCSIN_QUOTA_PUSHED_RESULTS_PER_SECOND). */
+  private readonly quota: RateLimiter;
 
   constructor(
     private readonly scope: TenantScope,
@@ -34,10 +38,14 @@ export class ProbeResultsController {
   ) {
     this.pushed = new Counter({
       name: 'tocsin_pushed_results_total',
-      help: 'Results pushed to POST /v1/probe-results: accepted (Kafka acknowledged them), refused (the item was invalid), unqueued (Kafka did not acknowledge; the caller retries)',
+      help:
+        'Results pushed to POST /v1/probe-results: accepted (Kafka acknowledged them), refused (the item was invalid), ' +
+        'over_quota (the tenant pushed more results a second than its quota), unqueued (Kafka did not acknowledge; the caller retries)',
       labelNames: ['outcome'],
       registers: [metrics],
     });
+    const perSecond = config.TOCSIN_QUOTA_PUSHED_RESULTS_PER_SECOND;
+    this.quota = new RateLimiter(perSecond, Math.max(Math.ceil(perSecond), MAX_PUSHED_RESULTS));
   }
 
   /**
@@ -56,9 +64,14 @@ export class ProbeResultsController {
       'no result could be accepted; details name each one (a result stamped more than TOCSIN_MAX_CLOCK_SKEW_SECONDS ahead, ' +
       'or a monitor_id or tools_hash with a NUL or lone surrogate, is refused on its own)',
   })
+  @ApiResponse({ status: 429, description: 'the tenant pushed more results a second than TOCSIN_QUOTA_PUSHED_RESULTS_PER_SECOND; none was accepted, retry after Retry-After' })
   @ApiResponse({ status: 413, description: `more than ${MAX_PUSHED_RESULTS} results, or a body over 1 MiB` })
   @ApiResponse({ status: 503, description: 'Kafka did not acknowledge the results: none was accepted, the whole request may be retried' })
-  async push(@TenantId() tenantId: string, @Body(new ZodValidationPipe(pushBodySchema)) body: PushBody): Promise<PushAnswer> {
+  async push(
+    @TenantId() tenantId: string,
+    @Body(new ZodValidationPipe(pushBodySchema)) body: PushBody,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<PushAnswer> {
     if (body.results.length > MAX_PUSHED_RESULTS) {
       throw new HttpException(
         {
@@ -74,6 +87,7 @@ export class ProbeResultsController {
       now: new Date(),
       maxClockSkewSeconds: this.config.TOCSIN_MAX_CLOCK_SKEW_SECONDS,
     });
+    this.takeQuota(tenantId, valid.length, res);
     const refs = [...new Set(valid.map(({ result }) => result.monitor_id))];
     const rows = refs.length
       ? await this.scope.query<{ id: string; slug: string }>(
@@ -130,6 +144,29 @@ export class ProbeResultsController {
     }
     this.pushed.inc({ outcome: 'accepted' }, accepted.length);
     return { accepted: accepted.length, event_ids: accepted.map((r) => r.event_id), rejected };
+  }
+
+  /**
+   * Takes the results' share of the tenant's quota, or refuses the whole push with a 429
+   * naming the quota: a tenant pushing past it is held back alone (each tenant has its own
+   * bucket), and nothing of a refused push is queued, so the caller retries all of it.
+   */
+  private takeQuota(tenantId: string, count: number, res: Response): void {
+    const wait = this.quota.take(tenantId, Date.now(), count);
+    if (wait === 0) return;
+    this.pushed.inc({ outcome: 'over_quota' }, count);
+    res.setHeader('Retry-After', String(wait));
+    throw new HttpException(
+      {
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message:
+          `quotas.pushed_results_per_second: this tenant may push ${this.quota.perSecond} results/s (bursts of ${this.quota.burst}); ` +
+          `${count} result(s) refused, none queued; retry after ${wait}s (TOCSIN_QUOTA_PUSHED_RESULTS_PER_SECOND)`,
+        details: [{ field: 'quotas.pushed_results_per_second', message: `at most ${this.quota.perSecond} results/s` }],
+      },
+      429,
+    );
   }
 
   /**

@@ -33,6 +33,7 @@ export class TenantController {
       quotas: {
         ...(await this.quotas.usage(tenantId)),
         requests_per_second_per_key: { limit: this.config.TOCSIN_RATE_LIMIT_PER_SECOND, burst: this.config.TOCSIN_RATE_LIMIT_BURST },
+        pushed_results_per_second: { limit: this.config.TOCSIN_QUOTA_PUSHED_RESULTS_PER_SECOND },
       },
     };
   }

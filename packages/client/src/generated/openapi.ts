@@ -646,6 +646,9 @@ export interface components {
                     limit: number;
                     burst: number;
                 };
+                pushed_results_per_second: {
+                    limit: number;
+                };
             };
         } & {
             [key: string]: unknown;
@@ -2787,6 +2790,13 @@ export interface operations {
             };
             /** @description more than 1000 results, or a body over 1 MiB */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the tenant pushed more results a second than TOCSIN_QUOTA_PUSHED_RESULTS_PER_SECOND; none was accepted, retry after Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
