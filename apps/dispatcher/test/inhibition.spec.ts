@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { AlertEvent } from '@tocsin/contracts';
-import { dataSourceOptions } from '@tocsin/database';
-import { createTestDatabase, waitFor, type TestDatabase } from '@tocsin/testing';
+import { createTestDataSource, waitFor, type TestDataSource } from '@tocsin/testing';
 import { hostOf, inhibitions } from '../src/deliveries/inhibition';
 
 describe('inhibition by host on real Postgres', () => {
-  let db: TestDatabase;
+  let db: TestDataSource;
   let ds: DataSource;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = await new DataSource(dataSourceOptions(db.url, 4)).initialize();
+    db = await createTestDataSource(4);
+    ds = db.dataSource;
   });
 
   afterAll(async () => {
-    await ds?.destroy();
     await db?.drop();
   });
 

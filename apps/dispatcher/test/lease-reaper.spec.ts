@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { deliveryId } from '@tocsin/delivery-queue';
-import { dataSourceOptions } from '@tocsin/database';
-import { createTestDatabase, type TestDatabase } from '@tocsin/testing';
+import { createTestDataSource, type TestDataSource } from '@tocsin/testing';
 import { DeliveryRepository, LEASE_EXPIRED_REASON, MAX_LEASE_EXPIRIES } from '../src/deliveries/delivery.repository';
 
 /**
@@ -12,17 +11,16 @@ import { DeliveryRepository, LEASE_EXPIRED_REASON, MAX_LEASE_EXPIRIES } from '..
  * delivery is only due again.
  */
 describe('lease reaper on real Postgres', () => {
-  let db: TestDatabase;
+  let db: TestDataSource;
   let ds: DataSource;
   const repository = new DeliveryRepository();
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = await new DataSource(dataSourceOptions(db.url, 2)).initialize();
+    db = await createTestDataSource(2);
+    ds = db.dataSource;
   });
 
   afterAll(async () => {
-    await ds?.destroy();
     await db?.drop();
   });
 

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '@tocsin/database';
+import type { DataSource } from 'typeorm';
 import { generateEncryptionKey, sealedIn, SecretBox } from '@tocsin/secrets';
-import { createTestDatabase, type TestDatabase } from '@tocsin/testing';
+import { createTestDataSource, type TestDataSource } from '@tocsin/testing';
 import { describeUnreadable, endpointHeaders, sealStoredSecrets, signingSecrets, type UnreadableSecret } from '../src';
 
 describe('re-sealing every sealed column on real Postgres', () => {
-  let db: TestDatabase;
+  let db: TestDataSource;
   let ds: DataSource;
   const oldKey = `old:${generateEncryptionKey()}`;
   const newKey = `new:${generateEncryptionKey()}`;
@@ -17,12 +16,11 @@ describe('re-sealing every sealed column on real Postgres', () => {
   const rotated = SecretBox.fromEnv(`${newKey},${oldKey}`);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = await new DataSource(dataSourceOptions(db.url, 2)).initialize();
+    db = await createTestDataSource(2);
+    ds = db.dataSource;
   });
 
   afterAll(async () => {
-    await ds?.destroy();
     await db?.drop();
   });
 

@@ -1,21 +1,19 @@
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '@tocsin/database';
-import { createTestDatabase, type TestDatabase } from '@tocsin/testing';
+import type { DataSource } from 'typeorm';
+import { createTestDataSource, type TestDataSource } from '@tocsin/testing';
 import { enqueueOutbox, EventStore, freshRecords, markProcessed, markProcessedMany, relayOutboxBatch, storeOffset } from '../src';
 
 describe('event store on real Postgres', () => {
-  let db: TestDatabase;
+  let db: TestDataSource;
   let ds: DataSource;
   let store: EventStore;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = await new DataSource(dataSourceOptions(db.url, 4)).initialize();
+    db = await createTestDataSource(4);
+    ds = db.dataSource;
     store = new EventStore(ds);
   });
 
   afterAll(async () => {
-    await ds?.destroy();
     await db?.drop();
   });
 
@@ -119,16 +117,15 @@ describe('event store on real Postgres', () => {
 });
 
 describe('markProcessedMany', () => {
-  let db: TestDatabase;
+  let db: TestDataSource;
   let ds: DataSource;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = await new DataSource(dataSourceOptions(db.url, 2)).initialize();
+    db = await createTestDataSource(2);
+    ds = db.dataSource;
   });
 
   afterAll(async () => {
-    await ds?.destroy();
     await db?.drop();
   });
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { prepareDatabase } from '@tocsin/database';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, prepareDatabase } from '@tocsin/database';
 
 export interface TestDatabase {
   readonly url: string;
@@ -27,6 +28,24 @@ export async function createTestDatabase(baseUrl = process.env.DATABASE_URL ?? D
       } finally {
         await client.end();
       }
+    },
+  };
+}
+
+export interface TestDataSource extends TestDatabase {
+  readonly dataSource: DataSource;
+}
+
+/** A fresh, migrated database with a TypeORM DataSource of `poolSize` connections on it; drop() closes both. */
+export async function createTestDataSource(poolSize = 2): Promise<TestDataSource> {
+  const db = await createTestDatabase();
+  const dataSource = await new DataSource(dataSourceOptions(db.url, poolSize)).initialize();
+  return {
+    url: db.url,
+    dataSource,
+    drop: async () => {
+      await dataSource.destroy();
+      await db.drop();
     },
   };
 }
