@@ -62,13 +62,22 @@ export class RateLimiter {
 
 export const RATE_LIMITER = Symbol('RATE_LIMITER');
 
+/** What a limit counts (`requests` unless said), and for a quota the field it is named by and what the refusal left undone. */
+export interface LimitWording {
+  readonly unit?: string;
+  readonly field?: string;
+  readonly refused?: string;
+}
+
 /** The 429 every rate-limited route answers, with Retry-After set by the caller. */
-export function tooManyRequests(wait: number, limiter: RateLimiter, per: string): HttpException {
+export function tooManyRequests(wait: number, limiter: RateLimiter, per: string, { unit = 'requests', field, refused }: LimitWording = {}): HttpException {
+  const rate = `${limiter.perSecond} ${unit}/s`;
   return new HttpException(
     {
       statusCode: HttpStatus.TOO_MANY_REQUESTS,
       error: 'Too Many Requests',
-      message: `rate limit of ${limiter.perSecond} requests/s (bursts of ${limiter.burst}) per ${per} exceeded; retry after ${wait}s`,
+      message: `${field ? `${field}: ` : ''}rate limit of ${rate} (bursts of ${limiter.burst}) per ${per} exceeded; ${refused ? `${refused}; ` : ''}retry after ${wait}s`,
+      ...(field ? { details: [{ field, message: `at most ${rate}` }] } : {}),
     },
     HttpStatus.TOO_MANY_REQUESTS,
   );

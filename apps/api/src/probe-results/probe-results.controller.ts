@@ -9,7 +9,7 @@ import { Counter } from 'prom-client';
 import { MetricsRegistry, TOCSIN_CONFIG, traceHeaders } from '@tocsin/runtime';
 import { KafkaProducerService, RecordTooLargeError } from '@tocsin/kafka';
 import { TenantGuard, TenantId } from '../auth/guards';
-import { RateLimiter } from '../auth/rate-limiter';
+import { RateLimiter, tooManyRequests } from '../auth/rate-limiter';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { TenantScope } from '../tenants/tenant-scope';
 import { MAX_PUSHED_RESULTS, pushBodySchema, pushSchemaForDocs, sortPushedResults, type PushBody } from './push-validation';
@@ -156,17 +156,11 @@ export class ProbeResultsController {
     if (wait === 0) return;
     this.pushed.inc({ outcome: 'over_quota' }, count);
     res.setHeader('Retry-After', String(wait));
-    throw new HttpException(
-      {
-        statusCode: 429,
-        error: 'Too Many Requests',
-        message:
-          `quotas.pushed_results_per_second: this tenant may push ${this.quota.perSecond} results/s (bursts of ${this.quota.burst}); ` +
-          `${count} result(s) refused, none queued; retry after ${wait}s (TOCSIN_QUOTA_PUSHED_RESULTS_PER_SECOND)`,
-        details: [{ field: 'quotas.pushed_results_per_second', message: `at most ${this.quota.perSecond} results/s` }],
-      },
-      429,
-    );
+    throw tooManyRequests(wait, this.quota, 'tenant', {
+      unit: 'results',
+      field: 'quotas.pushed_results_per_second',
+      refused: `${count} result(s) refused, none queued (TOCSIN_QUOTA_PUSHED_RESULTS_PER_SECOND)`,
+    });
   }
 
   /**
